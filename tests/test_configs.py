@@ -1,0 +1,58 @@
+"""Every config composes and instantiates; the root config keeps the contract's shape."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from conftest import FASHION_PRESENT, compose_config
+from wdbench.cli import CONF_DIR
+
+EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+GROUP_OPTIONS = {
+    group: sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    for group in ("data", "model", "regularizer", "optimizer", "trainer")
+}
+
+
+def test_root_config_has_no_experiment_default():
+    root = OmegaConf.load(CONF_DIR / "config.yaml")
+    entries = [str(e) for e in root.defaults]
+    assert not any("experiment" in e for e in entries)
+    cfg = compose_config([])
+    assert cfg.data._target_.endswith("make_synthetic")
+    assert cfg.model.hidden == [] and cfg.optimizer._target_ == "torch.optim.SGD"
+
+
+def test_contract_options_exist():
+    assert {"synthetic", "fashion_mnist"} <= set(GROUP_OPTIONS["data"])
+    assert {"linear", "mlp"} <= set(GROUP_OPTIONS["model"])
+    assert {"sgd", "adam", "adamw"} <= set(GROUP_OPTIONS["optimizer"])
+    assert {"none", "l2"} <= set(GROUP_OPTIONS["regularizer"])
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiment_composes_and_instantiates(experiment):
+    cfg = compose_config([f"+experiment={experiment}"])
+    text = (Path(CONF_DIR) / "experiment" / f"{experiment}.yaml").read_text()
+    assert text.startswith("# @package _global_")
+    if cfg.data._target_.endswith("make_fashion_mnist"):
+        if not FASHION_PRESENT:
+            pytest.skip("real Fashion-MNIST not installed")
+        cfg.data.train_size = 100
+        cfg.data.val_size = 50
+    data = instantiate(cfg.data, seed=cfg.seed)
+    model = instantiate(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
+    regularizer = instantiate(cfg.regularizer)
+    optimizer = instantiate(cfg.optimizer)(regularizer.param_groups(model))
+    assert isinstance(optimizer, torch.optim.Optimizer)
+    x, _ = next(iter(data.train_dataloader()))
+    assert model(x).shape == (len(x), data.num_outputs)
+
+
+def test_experiment_names_its_runs():
+    cfg = compose_config(["+experiment=mlp_l2"])
+    assert cfg.name == "mlp_l2"
+    assert cfg.data._target_.endswith("make_fashion_mnist")

@@ -1,0 +1,1 @@
+"""wdbench: see what weight decay and its relatives do to a model."""

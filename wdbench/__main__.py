@@ -1,0 +1,3 @@
+from wdbench.cli import main
+
+main()

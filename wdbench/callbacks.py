@@ -1,0 +1,99 @@
+"""Per-epoch measurement: one evaluation pass per split, the weights, a progress line, and
+the divergence guard. Runs once before training (epoch 0) and after every epoch."""
+
+import logging
+import math
+import time
+
+import pytorch_lightning as pl
+import torch
+
+from wdbench.metrics import evaluate, weight_metrics
+
+log = logging.getLogger("wdbench")
+PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and the last
+
+
+class EpochMetrics(pl.Callback):
+    def __init__(self, data, regularizer, loss_fn):
+        self.data = data
+        self.regularizer = regularizer
+        self.loss_fn = loss_fn
+        self.history: list[dict] = []
+        self.train_seconds: list[float] = []
+        self.metric_seconds: list[float] = []
+        self.diverged_epoch: int | None = None
+        self._epoch_started = 0.0
+
+    def on_train_start(self, trainer, module) -> None:
+        self.record(trainer, module, epoch=0, extra={})
+
+    def on_train_epoch_start(self, trainer, module) -> None:
+        self._epoch_started = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, module) -> None:
+        if module.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.train_seconds.append(time.perf_counter() - self._epoch_started)
+        lr = trainer.optimizers[0].param_groups[0]["lr"]
+        extra = {**module.epoch_means(), "optim/lr": lr}
+        decay = self.regularizer.decay_per_step(lr)
+        if decay is not None:
+            extra["optim/decay_per_step"] = decay
+        self.record(trainer, module, epoch=trainer.current_epoch + 1, extra=extra)
+
+    def record(self, trainer, module, epoch: int, extra: dict) -> None:
+        started = time.perf_counter()
+        classification = self.data.task == "classification"
+        measured = dict(extra)
+        for split, (x, y) in self.data.eval_sets().items():
+            loss, acc = evaluate(module.model, x, y, self.loss_fn, classification)
+            measured[f"loss/{split}"] = loss
+            if acc is not None:
+                measured[f"acc/{split}"] = acc
+        measured.update(weight_metrics(self.regularizer.named_weights(module.model)))
+        values = to_floats(measured)
+        add_gaps(values)
+        self.metric_seconds.append(time.perf_counter() - started)
+        if trainer.logger is not None:
+            trainer.logger.log_metrics(values, step=epoch)
+        self.history.append({"epoch": epoch, **values})
+        if not all(math.isfinite(v) for v in values.values()):
+            self.diverged_epoch = epoch
+            trainer.should_stop = True
+            log.warning("diverged at epoch %d: a loss or weight is NaN or infinite; stopping", epoch)
+        elif should_print(epoch, trainer.max_epochs):
+            log.info(progress_line(epoch, trainer.max_epochs, values, self.train_seconds))
+
+
+def to_floats(measured: dict) -> dict[str, float]:
+    """One host sync for all device tensors, however many metrics there are."""
+    names = [k for k, v in measured.items() if isinstance(v, torch.Tensor)]
+    floats = torch.stack([measured[k].float().reshape(()) for k in names]).tolist() if names else []
+    values = {k: float(v) for k, v in measured.items() if not isinstance(v, torch.Tensor)}
+    values.update(zip(names, floats))
+    return values
+
+
+def add_gaps(values: dict[str, float]) -> None:
+    """Generalisation gap: held-out loss minus train loss; train accuracy minus held-out."""
+    for held_out, suffix in (("test", ""), ("val", "_val")):
+        if f"loss/{held_out}" in values:
+            values[f"gap/loss{suffix}"] = values[f"loss/{held_out}"] - values["loss/train"]
+        if f"acc/{held_out}" in values:
+            values[f"gap/acc{suffix}"] = values["acc/train"] - values[f"acc/{held_out}"]
+
+
+def should_print(epoch: int, max_epochs: int) -> bool:
+    every = max(1, (max_epochs or 1) // PROGRESS_LINES)
+    return epoch <= 1 or epoch == max_epochs or epoch % every == 0
+
+
+def progress_line(epoch: int, max_epochs: int, values: dict, train_seconds: list) -> str:
+    parts = [f"epoch {epoch:>3}/{max_epochs}"]
+    for key in ("loss/train", "loss/val", "loss/test", "acc/train", "acc/test", "weights/l2"):
+        if key in values:
+            parts.append(f"{key.replace('/', ' ')} {values[key]:.4g}")
+    if train_seconds:
+        parts.append(f"{train_seconds[-1]:.2f}s/epoch")
+    return "  ".join(parts)

@@ -1,0 +1,45 @@
+"""`python -m wdbench ...`: Hydra composes conf/ (found by absolute path, so any cwd works)."""
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from wdbench.errors import WdbenchError
+from wdbench.summary import write_json_atomic
+from wdbench.train import run
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+log = logging.getLogger("wdbench")
+failed_runs: list[str] = []  # jobs of this process that ended in an error
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+def hydra_main(cfg: DictConfig):
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    overrides = list(hydra_cfg.overrides.task)
+    try:
+        summary = run(cfg, run_dir, overrides)
+    except WdbenchError as err:
+        # A clear line, a summary that says "failed", and in a sweep the other jobs go on.
+        write_json_atomic(run_dir / "summary.json",
+                          {"status": "failed", "error": str(err), "overrides": overrides})
+        print(f"error: {err}", file=sys.stderr)
+        if hydra_cfg.mode == RunMode.RUN:
+            sys.exit(2)
+        failed_runs.append(str(run_dir))
+        return None
+    return summary.get("val_loss")  # what a sweeper may optimise: validation, never test
+
+
+def main() -> None:
+    hydra_main()
+    if failed_runs:
+        print(f"error: {len(failed_runs)} job(s) failed: " + ", ".join(failed_runs),
+              file=sys.stderr)
+        sys.exit(1)

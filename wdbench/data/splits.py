@@ -1,0 +1,64 @@
+"""Train/validation/test tensors, and the seeded choices that carve them out of a data set."""
+
+from dataclasses import dataclass
+
+import torch
+
+from wdbench.errors import ConfigError
+
+
+@dataclass
+class Splits:
+    """Everything a run trains and evaluates on, already as float features and targets."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    task: str  # "regression" or "classification"
+    num_outputs: int
+
+    @property
+    def num_features(self) -> int:
+        return self.train_x.shape[1]
+
+
+def check_fraction(key: str, value) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise ConfigError(key, value, "a number in [0, 1]")
+    return float(value)
+
+
+def check_count(key: str, value, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigError(key, value, f"an integer in [{low}, {high}]")
+    return value
+
+
+def choose_train_val(pool_size: int, train_size, val_size, seed: int):
+    """Seeded, disjoint index sets: validation first, then the training subset from the rest."""
+    val_size = check_count("data.val_size", val_size, 0, pool_size - 1)
+    available = pool_size - val_size
+    if train_size is None:
+        train_size = available
+    train_size = check_count("data.train_size", train_size, 1, available)
+    order = torch.randperm(pool_size, generator=torch.Generator().manual_seed(seed))
+    return order[val_size : val_size + train_size], order[:val_size]
+
+
+def add_label_noise(targets: torch.Tensor, fraction: float, num_classes: int, seed: int):
+    """Replace a seeded fraction of the targets by random ones (random classes, or random
+    training targets for regression); the rest stay as they were."""
+    if fraction == 0:
+        return targets
+    gen = torch.Generator().manual_seed(seed + 7919)
+    count = round(fraction * len(targets))
+    chosen = torch.randperm(len(targets), generator=gen)[:count]
+    noisy = targets.clone()
+    if num_classes > 1:
+        noisy[chosen] = torch.randint(num_classes, (count,), generator=gen, dtype=targets.dtype)
+    else:
+        noisy[chosen] = targets[torch.randint(len(targets), (count,), generator=gen)]
+    return noisy

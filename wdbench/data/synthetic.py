@@ -1,0 +1,41 @@
+"""The lecture's high-dimensional linear regression: y = 0.05 + sum_i 0.01 * x_i + eps."""
+
+import torch
+
+from wdbench.data.loader import TensorDataModule
+from wdbench.data.splits import Splits, add_label_noise, check_count, check_fraction
+
+TRUE_BIAS = 0.05
+TRUE_WEIGHT = 0.01
+
+
+def generate(count: int, num_inputs: int, noise_std: float, gen: torch.Generator):
+    x = torch.randn(count, num_inputs, generator=gen)
+    noise = noise_std * torch.randn(count, 1, generator=gen)
+    y = x.sum(dim=1, keepdim=True) * TRUE_WEIGHT + TRUE_BIAS + noise
+    return x, y
+
+
+def make_synthetic(
+    batch_size: int = 5,
+    train_size: int = 20,
+    val_size: int = 0,
+    test_size: int = 100,
+    num_inputs: int = 200,
+    noise_std: float = 0.01,
+    label_noise: float = 0.0,
+    seed: int = 0,
+) -> TensorDataModule:
+    """Same seed, same data: training, validation and test draws come from one generator."""
+    train_size = check_count("data.train_size", train_size, 1, 10**8)
+    val_size = check_count("data.val_size", val_size, 0, 10**8)
+    test_size = check_count("data.test_size", test_size, 1, 10**8)
+    num_inputs = check_count("data.num_inputs", num_inputs, 1, 10**6)
+    label_noise = check_fraction("data.label_noise", label_noise)
+    gen = torch.Generator().manual_seed(seed)
+    train_x, train_y = generate(train_size, num_inputs, noise_std, gen)
+    val_x, val_y = generate(val_size, num_inputs, noise_std, gen)
+    test_x, test_y = generate(test_size, num_inputs, noise_std, gen)
+    train_y = add_label_noise(train_y, label_noise, num_classes=1, seed=seed)
+    splits = Splits(train_x, train_y, val_x, val_y, test_x, test_y, "regression", 1)
+    return TensorDataModule(splits, batch_size, seed)

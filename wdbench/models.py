@@ -1,0 +1,49 @@
+"""Plain torch models; Lightning lives only in module.py."""
+
+import torch
+from torch import nn
+
+from wdbench.errors import ConfigError
+
+
+class MLP(nn.Module):
+    """Linear layers with ReLU between them. `hidden=[]` is the linear model: regression d->1
+    on the synthetic data, softmax regression 784->10 on Fashion-MNIST."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        hidden=(),
+        dropout: float = 0.0,
+        init_std=None,
+    ):
+        super().__init__()
+        hidden = list(hidden or [])
+        if any(not isinstance(w, int) or w < 1 for w in hidden):
+            raise ConfigError("model.hidden", hidden, "a list of positive integers, e.g. [256]")
+        if not 0 <= dropout < 1:
+            raise ConfigError("model.dropout", dropout, "a number in [0, 1)")
+        if init_std is not None and not init_std > 0:
+            raise ConfigError("model.init_std", init_std, "a positive number, or null")
+        widths = [in_features, *hidden]
+        layers: list[nn.Module] = []
+        for width_in, width_out in zip(widths, widths[1:]):
+            layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+        layers.append(nn.Linear(widths[-1], out_features))
+        self.layers = nn.Sequential(*layers)
+        if init_std is not None:
+            init_normal(self, init_std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+def init_normal(model: nn.Module, std: float) -> None:
+    """The lecture's initialisation: weights ~ N(0, std^2), biases 0."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=std)
+            nn.init.zeros_(module.bias)
