@@ -1,5 +1,6 @@
-"""Per-epoch measurement: one evaluation pass per split, the weights, a progress line, and
-the divergence guard. Runs once before training (epoch 0) and after every epoch."""
+"""Per-epoch measurement: one evaluation pass per split, the weights (norms every epoch,
+histograms at about 20 epochs), a progress line, and the divergence guard. Runs once before
+training (epoch 0) and after every epoch."""
 
 import logging
 import math
@@ -8,7 +9,8 @@ import time
 import pytorch_lightning as pl
 import torch
 
-from wdbench.metrics import evaluate, weight_metrics
+from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
+from wdbench.metrics import bias_metrics, evaluate, unregularized_biases, weight_metrics
 
 log = logging.getLogger("wdbench")
 PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and the last
@@ -23,6 +25,7 @@ class EpochMetrics(pl.Callback):
         self.train_seconds: list[float] = []
         self.metric_seconds: list[float] = []
         self.diverged_epoch: int | None = None
+        self.histogram_steps: list[int] = []
         self._epoch_started = 0.0
 
     def on_train_start(self, trainer, module) -> None:
@@ -42,6 +45,23 @@ class EpochMetrics(pl.Callback):
             extra["optim/decay_per_step"] = decay
         self.record(trainer, module, epoch=trainer.current_epoch + 1, extra=extra)
 
+    def on_train_end(self, trainer, module) -> None:
+        """The last epoch always gets histograms, also when a run stops early."""
+        last = self.history[-1]["epoch"] if self.history else None
+        if last is not None and last not in self.histogram_steps:
+            _, stats = to_host({}, self.histograms(module.model))
+            self.write_histograms(trainer, stats, last)
+
+    def histograms(self, model) -> dict[str, torch.Tensor]:
+        return {f"weights/{name}": histogram_stats(p)
+                for name, p in self.regularizer.named_weights(model)}
+
+    def write_histograms(self, trainer, stats: dict[str, list], epoch: int) -> None:
+        if trainer.logger is not None and stats:
+            for tag, numbers in stats.items():
+                write_histogram(trainer.logger.experiment, tag, numbers, epoch)
+            self.histogram_steps.append(epoch)
+
     def record(self, trainer, module, epoch: int, extra: dict) -> None:
         started = time.perf_counter()
         classification = self.data.task == "classification"
@@ -51,12 +71,16 @@ class EpochMetrics(pl.Callback):
             measured[f"loss/{split}"] = loss
             if acc is not None:
                 measured[f"acc/{split}"] = acc
-        measured.update(weight_metrics(self.regularizer.named_weights(module.model)))
-        values = to_floats(measured)
+        weights = self.regularizer.named_weights(module.model)
+        measured.update(weight_metrics(weights))
+        measured.update(bias_metrics(unregularized_biases(module.model, [p for _, p in weights])))
+        due = epoch in histogram_epochs(trainer.max_epochs)
+        values, stats = to_host(measured, self.histograms(module.model) if due else {})
         add_gaps(values)
-        self.metric_seconds.append(time.perf_counter() - started)
         if trainer.logger is not None:
             trainer.logger.log_metrics(values, step=epoch)
+        self.write_histograms(trainer, stats, epoch)
+        self.metric_seconds.append(time.perf_counter() - started)
         self.history.append({"epoch": epoch, **values})
         if not all(math.isfinite(v) for v in values.values()):
             self.diverged_epoch = epoch
@@ -66,13 +90,19 @@ class EpochMetrics(pl.Callback):
             log.info(progress_line(epoch, trainer.max_epochs, values, self.train_seconds))
 
 
-def to_floats(measured: dict) -> dict[str, float]:
-    """One host sync for all device tensors, however many metrics there are."""
-    names = [k for k, v in measured.items() if isinstance(v, torch.Tensor)]
-    floats = torch.stack([measured[k].float().reshape(()) for k in names]).tolist() if names else []
-    values = {k: float(v) for k, v in measured.items() if not isinstance(v, torch.Tensor)}
-    values.update(zip(names, floats))
-    return values
+def to_host(scalars: dict, vectors: dict[str, torch.Tensor]) -> tuple[dict, dict]:
+    """One host sync for all device tensors, however many metrics and histograms there are:
+    scalars come back as floats, vectors as lists of floats."""
+    tensors = {k: v for k, v in scalars.items() if isinstance(v, torch.Tensor)}
+    parts = [t.detach().float().reshape(-1) for t in (*tensors.values(), *vectors.values())]
+    flat = torch.cat(parts).tolist() if parts else []
+    values = {k: float(v) for k, v in scalars.items() if k not in tensors}
+    values.update(zip(tensors, flat))
+    offset, lists = len(tensors), {}
+    for name, vector in vectors.items():
+        lists[name] = flat[offset : offset + vector.numel()]
+        offset += vector.numel()
+    return values, lists
 
 
 def add_gaps(values: dict[str, float]) -> None:

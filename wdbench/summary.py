@@ -20,21 +20,28 @@ FINAL_KEYS = {
     "weights/l2": "weight_l2",
     "weights/l1": "weight_l1",
     "weights/zero_frac": "weight_zero_frac",
+    "weights/small_frac": "weight_small_frac",
+    "weights/max_abs": "weight_max_abs",
+    "bias/l2": "bias_l2",
 }
 LAYER_PREFIX = "weights/l2_layer/"
+# Per-parameter final values beside layer_l2: summary key -> tag prefix.
+LAYER_KEYS = {"layer_spectral": "weights/spectral_layer/", "bias_layer_l2": "bias/l2_layer/"}
 
 
 def finite_or_none(value):
     return value if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+def per_layer(last: dict, prefix: str) -> dict:
+    return {tag[len(prefix) :]: finite_or_none(v) for tag, v in last.items()
+            if tag.startswith(prefix)}
+
+
 def final_metrics(last: dict) -> dict:
     metrics = {key: finite_or_none(last[tag]) for tag, key in FINAL_KEYS.items() if tag in last}
-    metrics["layer_l2"] = {
-        tag[len(LAYER_PREFIX) :]: finite_or_none(v)
-        for tag, v in last.items()
-        if tag.startswith(LAYER_PREFIX)
-    }
+    metrics["layer_l2"] = per_layer(last, LAYER_PREFIX)
+    metrics.update({key: per_layer(last, prefix) for key, prefix in LAYER_KEYS.items()})
     return metrics
 
 
