@@ -10,6 +10,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from wdbench.errors import WdbenchError
+from wdbench.hparams import GROUPS
 from wdbench.summary import write_json_atomic
 from wdbench.train import run
 
@@ -24,7 +25,8 @@ def hydra_main(cfg: DictConfig):
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     try:
-        summary = run(cfg, run_dir, overrides)
+        choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
+        summary = run(cfg, run_dir, overrides, choices)
     except WdbenchError as err:
         # A clear line, a summary that says "failed", and in a sweep the other jobs go on.
         write_json_atomic(run_dir / "summary.json",

@@ -16,7 +16,9 @@ from pytorch_lightning.loggers import TensorBoardLogger
 
 from wdbench.callbacks import EpochMetrics
 from wdbench.errors import ConfigError, WdbenchError
+from wdbench.hparams import choices_from_targets
 from wdbench.module import LOSSES, RegularizedModule
+from wdbench.report import RunReport
 from wdbench.summary import build_summary, write_json_atomic
 
 log = logging.getLogger("wdbench")
@@ -76,8 +78,10 @@ def write_history(path: Path, history: list[dict]) -> None:
         writer.writerows(history)
 
 
-def run(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict:
-    """Train, evaluate, and write summary.json, history.csv, events and the checkpoint."""
+def run(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | None = None):
+    """Train, evaluate, and write summary.json, history.csv, events, curves.png and the
+    checkpoint. `choices`: each config group's option (Hydra's runtime.choices); without it
+    (compose API) they are found from the config's `_target_`s."""
     started = time.perf_counter()
     quiet_lightning()
     threads = set_threads(cfg.threads)
@@ -89,9 +93,11 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict:
     make_optimizer = build(cfg.optimizer)
     loss_fn = LOSSES[data.task]
     config = OmegaConf.to_container(cfg, resolve=True)
+    choices = choices or choices_from_targets(config)
     module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config)
     metrics = EpochMetrics(data, regularizer, loss_fn)
-    trainer = make_trainer(cfg.trainer, run_dir, [metrics])
+    report = RunReport(metrics, config, choices, overrides, run_dir)
+    trainer = make_trainer(cfg.trainer, run_dir, [metrics, report])
 
     trainer.fit(module, datamodule=data)
 
@@ -101,7 +107,7 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict:
     summary = build_summary(
         status, overrides, cfg.seed, threads, metrics.history, metrics.train_seconds,
         metrics.metric_seconds, wall_time=time.perf_counter() - started,
-        diverged_epoch=metrics.diverged_epoch, run_dir=str(run_dir),
+        diverged_epoch=metrics.diverged_epoch, run_dir=str(run_dir), choices=choices,
     )
     write_json_atomic(run_dir / "summary.json", summary)
     log.info("%s: %s", status, run_dir / "summary.json")

@@ -1,0 +1,55 @@
+"""The lecture's picture for one run: train, val and test loss per epoch on a log scale, and
+||w|| per epoch. Drawn once at the end with matplotlib's Agg canvas (no display, no pyplot
+state); matplotlib is imported here, lazily, so it costs nothing at start-up."""
+
+import math
+from pathlib import Path
+
+LOSS_STYLES = {"train": "-", "val": "--", "test": "-"}
+
+
+def series(history: list[dict], key: str) -> list[float]:
+    """A metric per epoch; missing or non-finite points become NaN, which matplotlib leaves
+    out (a diverged run's curve just stops)."""
+    values = [row.get(key, math.nan) for row in history]
+    return [v if isinstance(v, float) and math.isfinite(v) else math.nan for v in values]
+
+
+def draw_curves(history: list[dict], title: str):
+    """The figure rendered once, as RGB pixels (H x W x 3, uint8)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 4), dpi=100, layout="constrained")
+    canvas = FigureCanvasAgg(figure)
+    loss_axes, norm_axes = figure.subplots(1, 2)
+    epochs = [row["epoch"] for row in history]
+    for split, style in LOSS_STYLES.items():
+        if any(f"loss/{split}" in row for row in history):
+            values = [v if v > 0 else math.nan for v in series(history, f"loss/{split}")]
+            loss_axes.plot(epochs, values, style, label=split)
+    loss_axes.set(yscale="log", xlabel="epoch", ylabel="data loss", title="loss")
+    loss_axes.legend()
+    norms = series(history, "weights/l2")
+    norm_axes.plot(epochs, norms, color="tab:purple")
+    positive = [v for v in norms if v > 0]
+    if positive and max(positive) > 10 * min(positive):
+        norm_axes.set_yscale("log")  # shrinking by orders of magnitude reads on a log axis
+    norm_axes.set(xlabel="epoch", ylabel="||w||2 (regularised weights)", title="weight norm")
+    for axes in (loss_axes, norm_axes):
+        axes.grid(True, which="both", alpha=0.3)
+    figure.suptitle(title)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def save_curves(history: list[dict], title: str, path: Path, writer, step: int) -> None:
+    """curves.png in the run directory, and the same picture in TensorBoard's images tab."""
+    from matplotlib.image import imsave
+
+    pixels = draw_curves(history, title)
+    imsave(path, pixels)  # the pixels already drawn: no second rendering
+    if writer is not None:
+        writer.add_image("curves", pixels, global_step=step, dataformats="HWC")
+        writer.flush()
