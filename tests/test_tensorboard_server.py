@@ -18,6 +18,7 @@ from conftest import run_cli
 from tb_helpers import curve, read_events
 
 STRENGTHS = ["0", "3"]
+LAST_EPOCH = 100  # the lecture's demo runs 100 epochs
 SERVER_START_TIMEOUT = 90  # seconds; importing tensorboard alone takes a few on 2 busy cores
 
 
@@ -41,12 +42,12 @@ def test_lecture_picture_in_the_event_files(sweep):
     decayed_gap = curve(decayed, "gap/loss")[-1]
     assert 0 < decayed_gap < curve(free, "gap/loss")[-1] / 100
     norms = curve(decayed, "weights/l2")
-    assert len(norms) == 101 and all(b < a for a, b in itertools.pairwise(norms))
+    assert len(norms) == LAST_EPOCH + 1 and all(b < a for a, b in itertools.pairwise(norms))
     assert norms[-1] < norms[0] / 10
     # Without decay ||w|| stays large: the lecture's "fitting the noise".
     assert curve(free, "weights/l2")[-1] > 0.5 * curve(free, "weights/l2")[0]
     steps = [h.step for h in decayed.Histograms("weights/layers.0.weight")]
-    assert len(steps) <= 20 and steps[0] == 0 and steps[-1] == 100
+    assert len(steps) <= 20 and steps[0] == 0 and steps[-1] == LAST_EPOCH
 
 
 def free_port() -> int:
@@ -67,18 +68,21 @@ def get(url: str, body: dict | None = None):
         return json.loads(response.read())
 
 
-def wait_for_runs(base: str, server: subprocess.Popen, count: int) -> list[str]:
+def wait_until_loaded(base: str, server: subprocess.Popen, query: dict, rows: int) -> dict:
+    """Poll until the server lists `rows` HParams rows, each with its last epoch's metrics:
+    the data server loads event files in the background, so /data/runs alone can come first."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while time.monotonic() < deadline:
         assert server.poll() is None, "tensorboard exited: " + server.stderr.read()
         try:
-            runs = get(f"{base}/data/runs")
-            if len(runs) >= count:
-                return runs
+            groups = get(f"{base}/data/plugin/hparams/session_groups", query)["sessionGroups"]
+            steps = [m["trainingStep"] for g in groups for m in g["metricValues"]]
+            if len(groups) == rows and steps and min(steps) == LAST_EPOCH:
+                return groups
         except OSError:
             pass  # not listening yet
         time.sleep(0.5)
-    raise AssertionError(f"tensorboard did not list {count} runs in {SERVER_START_TIMEOUT} s")
+    raise AssertionError(f"tensorboard did not load {rows} runs in {SERVER_START_TIMEOUT} s")
 
 
 def stop(server: subprocess.Popen) -> None:
@@ -100,8 +104,13 @@ def test_tensorboard_server_shows_runs_tags_and_hparams(sweep):
          "--host", "127.0.0.1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    query = {"experimentName": "", "startIndex": 0, "sliceSize": 10,
+             "allowedStatuses": ["STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_UNKNOWN"],
+             "colParams": [{"metric": {"tag": "loss/test"}, "order": "ORDER_ASC"},
+                           {"hparam": "regularizer.strength"}, {"hparam": "regularizer"}]}
     try:
-        runs = wait_for_runs(base, server, len(STRENGTHS))
+        rows = wait_until_loaded(base, server, query, len(STRENGTHS))
+        runs = get(f"{base}/data/runs")
         names = {f"d2l_synthetic/{job.parent.name}/{job.name}": s for s, job in sweep.items()}
         assert sorted(runs) == sorted(names)
 
@@ -119,12 +128,6 @@ def test_tensorboard_server_shows_runs_tags_and_hparams(sweep):
         metric_tags = [m["name"]["tag"] for m in experiment["metricInfos"]]
         assert metric_tags[:3] == ["loss/test", "loss/train", "gap/loss"]
 
-        groups = get(f"{base}/data/plugin/hparams/session_groups", {
-            "experimentName": "", "startIndex": 0, "sliceSize": 10,
-            "allowedStatuses": ["STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_UNKNOWN"],
-            "colParams": [{"metric": {"tag": "loss/test"}, "order": "ORDER_ASC"},
-                          {"hparam": "regularizer.strength"}, {"hparam": "regularizer"}]})
-        rows = groups["sessionGroups"]
         assert [row["hparams"]["regularizer.strength"] for row in rows] == [3.0, 0.0]
         jobs = {float(strength): job for strength, job in sweep.items()}
         for row in rows:
