@@ -87,9 +87,11 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict:
     model = build(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
     regularizer = build(cfg.regularizer)
     make_optimizer = build(cfg.optimizer)
+    make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
     loss_fn = LOSSES[data.task]
     config = OmegaConf.to_container(cfg, resolve=True)
-    module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config)
+    module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config,
+                               make_scheduler=make_scheduler)
     metrics = EpochMetrics(data, regularizer, loss_fn)
     trainer = make_trainer(cfg.trainer, run_dir, [metrics])
 
