@@ -107,15 +107,23 @@ def test_l1_subgradient_has_no_exact_zeros(tmp_path):
     assert (weight - expected_w).abs().max() < 3 * 0.3 * LASSO_LAMBDA
 
 
-def test_logged_lr_and_decay_follow_the_cosine_schedule(tmp_path):
-    epochs, lr, strength = 5, 0.01, 0.5
+SCHEDULES = {  # closed forms of the lr that epoch e (0-based) trains with, 5 epochs
+    "cosine": lambda lr, e: lr * (1 + math.cos(math.pi * e / 5)) / 2,
+    "step": lambda lr, e: lr * 0.1 ** (e // 2),
+}
+
+
+@pytest.mark.parametrize("schedule", sorted(SCHEDULES))
+def test_logged_lr_and_decay_follow_the_schedule(tmp_path, schedule):
+    lr, strength = 0.01, 0.5
     run_config(tmp_path, ["regularizer=decoupled", f"regularizer.strength={strength}",
-                          "scheduler=cosine", f"optimizer.lr={lr}", f"trainer.max_epochs={epochs}"])
+                          f"scheduler={schedule}", "scheduler.step_size=2" if schedule == "step"
+                          else "scheduler.eta_min=0", f"optimizer.lr={lr}",
+                          "trainer.max_epochs=5"])
     with open(tmp_path / "history.csv") as f:
         rows = [row for row in csv.DictReader(f) if int(row["epoch"]) > 0]
-    assert len(rows) == epochs
+    assert len(rows) == 5
     for row in rows:
-        # the lr epoch e (1-based) trained with: the closed form at e - 1
-        expected = lr * (1 + math.cos(math.pi * (int(row["epoch"]) - 1) / epochs)) / 2
+        expected = SCHEDULES[schedule](lr, int(row["epoch"]) - 1)  # history epoch e is 1-based
         assert math.isclose(float(row["optim/lr"]), expected, rel_tol=1e-9)
         assert math.isclose(float(row["optim/decay_per_step"]), expected * strength, rel_tol=1e-9)
