@@ -27,18 +27,21 @@ class EpochMetrics(pl.Callback):
         self.diverged_epoch: int | None = None
         self.histogram_steps: list[int] = []
         self._epoch_started = 0.0
+        self._epoch_lr = 0.0
 
     def on_train_start(self, trainer, module) -> None:
         self.record(trainer, module, epoch=0, extra={})
 
     def on_train_epoch_start(self, trainer, module) -> None:
         self._epoch_started = time.perf_counter()
+        # The lr this epoch trains with: an epoch scheduler steps before on_train_epoch_end.
+        self._epoch_lr = trainer.optimizers[0].param_groups[0]["lr"]
 
     def on_train_epoch_end(self, trainer, module) -> None:
         if module.device.type == "cuda":
             torch.cuda.synchronize()
         self.train_seconds.append(time.perf_counter() - self._epoch_started)
-        lr = trainer.optimizers[0].param_groups[0]["lr"]
+        lr = self._epoch_lr
         extra = {**module.epoch_means(), "optim/lr": lr}
         decay = self.regularizer.decay_per_step(lr)
         if decay is not None:

@@ -24,11 +24,13 @@ class RegularizedModule(pl.LightningModule):
         make_optimizer,
         loss_fn,
         config: dict | None = None,
+        make_scheduler=None,
     ):
         super().__init__()
         self.model = model
         self.regularizer = regularizer
         self.make_optimizer = make_optimizer
+        self.make_scheduler = make_scheduler  # optimizer -> lr scheduler, or None
         self.loss_fn = loss_fn
         self.config = config or {}
         self.reset_epoch_sums()
@@ -59,7 +61,11 @@ class RegularizedModule(pl.LightningModule):
         return {"loss/train_step": self.data_loss_sum / steps, "loss/penalty": self.penalty_sum / steps}
 
     def configure_optimizers(self):
-        return self.make_optimizer(self.regularizer.param_groups(self.model))
+        optimizer = self.make_optimizer(self.regularizer.param_groups(self.model))
+        if self.make_scheduler is None:
+            return optimizer
+        scheduler = {"scheduler": self.make_scheduler(optimizer), "interval": "epoch"}
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
 
     # Group 0 holds the regularised weights (Regularizer.param_groups puts them first), so its
     # lr is the one decoupled decay follows, scheduled or not.

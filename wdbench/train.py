@@ -91,10 +91,12 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | No
     model = build(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
     regularizer = build(cfg.regularizer)
     make_optimizer = build(cfg.optimizer)
+    make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
     loss_fn = LOSSES[data.task]
     config = OmegaConf.to_container(cfg, resolve=True)
     choices = choices or choices_from_targets(config)
-    module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config)
+    module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config,
+                               make_scheduler=make_scheduler)
     metrics = EpochMetrics(data, regularizer, loss_fn)
     report = RunReport(metrics, config, choices, overrides, run_dir)
     trainer = make_trainer(cfg.trainer, run_dir, [metrics, report])

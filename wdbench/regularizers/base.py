@@ -1,16 +1,7 @@
-"""Regularisers as one small protocol (design.md section 3). Each kind answers:
-
-- `param_groups(model)`: the optimizer's groups, regularised weights first, with the
-  optimizer's own `weight_decay` where the kind uses it;
-- `penalty(model)`: the term added to the training loss (0 if none);
-- `before_update(model, lr)`: after the gradients, before the optimizer moves the weights
-  (decoupled decay acts here, exactly where torch's AdamW applies it);
-- `after_step(model, lr)`: after the optimizer step (proximal steps, projections).
-
-The LightningModule calls these four and never asks which kind it holds.
-"""
+"""The protocol every kind follows, the `none` kind, and the checks the kinds share."""
 
 from fnmatch import fnmatch
+from numbers import Real
 
 import torch
 from torch import nn
@@ -20,13 +11,33 @@ from wdbench.errors import ConfigError
 ONE_D = "1d"  # the exclude rule for biases and every other parameter with ndim <= 1
 
 
+def is_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_strength(strength) -> float:
+    if not is_number(strength) or not strength >= 0:
+        raise ConfigError("regularizer.strength", strength, "a number >= 0")
+    return float(strength)
+
+
+def check_radius(radius) -> float:
+    if not is_number(radius) or not radius > 0:
+        raise ConfigError("regularizer.radius", radius, "a number > 0 (the constraint's bound)")
+    return float(radius)
+
+
+def check_ratio(l1_ratio) -> float:
+    if not is_number(l1_ratio) or not 0 <= l1_ratio <= 1:
+        raise ConfigError("regularizer.l1_ratio", l1_ratio, "a number in [0, 1]")
+    return float(l1_ratio)
+
+
 class Regularizer:
     """No regularisation; the base every kind extends."""
 
     def __init__(self, strength: float = 0.0, exclude=(ONE_D,)):
-        if not isinstance(strength, (int, float)) or isinstance(strength, bool) or strength < 0:
-            raise ConfigError("regularizer.strength", strength, "a number >= 0")
-        self.strength = float(strength)
+        self.strength = check_strength(strength)
         self.exclude = list(exclude or [])
         if any(not isinstance(rule, str) for rule in self.exclude):
             raise ConfigError("regularizer.exclude", self.exclude,
@@ -54,6 +65,8 @@ class Regularizer:
         return 0.0
 
     def param_groups(self, model: nn.Module) -> list[dict]:
+        # Both groups state weight_decay, so an optimizer's own default (AdamW: 0.01) never
+        # decays anything behind the regulariser's back.
         chosen = {id(p) for p in self.weights(model)}
         others = [p for p in model.parameters() if id(p) not in chosen]
         groups = [
@@ -74,14 +87,3 @@ class Regularizer:
     def decay_per_step(self, lr: float) -> float | None:
         """The factor the weights shrink by each step, where the kind has one (for logging)."""
         return None
-
-
-class L2(Regularizer):
-    """(lambda/2)·||w||² added to the loss; its gradient adds lambda·w."""
-
-    def penalty(self, model: nn.Module) -> torch.Tensor:
-        squares = sum((p.pow(2).sum() for p in self.weights(model)), super().penalty(model))
-        return 0.5 * self.strength * squares
-
-    def decay_per_step(self, lr: float) -> float | None:
-        return lr * self.strength

@@ -1,0 +1,47 @@
+"""Kinds that shrink the weights by a factor each step instead of adding to the loss."""
+
+import torch
+from torch import nn
+
+from wdbench.errors import ConfigError
+from wdbench.regularizers.base import ONE_D, Regularizer
+
+
+class WeightDecay(Regularizer):
+    """lambda as the optimizer's own `weight_decay` on the regularised group (the lecture's
+    "concise" version): coupled L2 for SGD and Adam (the same as `l2`), decoupled for AdamW."""
+
+    @property
+    def optimizer_weight_decay(self) -> float:
+        return self.strength
+
+    def decay_per_step(self, lr: float) -> float | None:
+        return lr * self.strength  # exact for SGD and AdamW; Adam rescales it per weight
+
+
+class Decoupled(Regularizer):
+    """w <- w - lr·lambda·w every step, whatever the optimizer (Loshchilov & Hutter's SGDW and
+    AdamW). It acts after the gradients and before the optimizer's update, where torch's AdamW
+    decays: Adam + decoupled is AdamW exactly, and plain SGD + decoupled is SGD + l2. The lr
+    is the current, scheduled one. `scale_by_lr: false` gives w <- w - lambda·w, as libraries
+    that do not tie the decay to the learning rate do."""
+
+    def __init__(self, strength: float = 0.0, scale_by_lr: bool = True, exclude=(ONE_D,)):
+        super().__init__(strength, exclude)
+        if not isinstance(scale_by_lr, bool):
+            raise ConfigError("regularizer.scale_by_lr", scale_by_lr, "true or false")
+        if not scale_by_lr and self.strength >= 1:
+            # A factor 1 - lambda <= 0 would flip or zero every weight each step.
+            raise ConfigError("regularizer.strength", strength,
+                              "a number in [0, 1) when regularizer.scale_by_lr is false")
+        self.scale_by_lr = scale_by_lr
+
+    def decay_per_step(self, lr: float) -> float | None:
+        return lr * self.strength if self.scale_by_lr else self.strength
+
+    @torch.no_grad()
+    def before_update(self, model: nn.Module, lr: float) -> None:
+        if self.strength:
+            keep = 1 - self.decay_per_step(lr)  # the same Python float torch's AdamW uses
+            for param in self.weights(model):
+                param.mul_(keep)

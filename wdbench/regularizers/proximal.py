@@ -1,0 +1,63 @@
+"""Kinds that act after the optimizer's step: a proximal step or a projection onto a
+constraint set (the proximal operator of its indicator function)."""
+
+import torch
+from torch import nn
+
+from wdbench.regularizers.base import ONE_D, Regularizer, check_radius
+from wdbench.regularizers.penalties import sum_of_abs, sum_of_squares
+
+
+class L1Prox(Regularizer):
+    """lambda·||w||₁ by proximal gradient (ISTA): after each step, soft-threshold every
+    weight by lr·lambda, w <- sign(w)·max(|w| - lr·lambda, 0). Small weights land on exact
+    zeros. With full-batch SGD it converges to the lasso solution."""
+
+    def penalty(self, model: nn.Module) -> torch.Tensor:
+        # The objective's term, for logging only (detached): the prox step, not the
+        # gradient, enforces it.
+        with torch.no_grad():
+            return self.strength * sum_of_abs(self.weights(model), super().penalty(model))
+
+    @torch.no_grad()
+    def after_step(self, model: nn.Module, lr: float) -> None:
+        threshold = lr * self.strength
+        if threshold:
+            for param in self.weights(model):
+                param.copy_(param.sign() * (param.abs() - threshold).clamp_min(0))
+
+
+class NormBall(Regularizer):
+    """The lecture's hard constraint ||w||₂ <= radius (theta = radius²) over all regularised
+    weights jointly, by projection after each step: scale them all by radius / ||w|| when
+    ||w|| > radius. The start may lie outside the ball; after the first step it never does."""
+
+    def __init__(self, radius=None, exclude=(ONE_D,)):
+        super().__init__(0.0, exclude)
+        self.radius = check_radius(radius)
+
+    @torch.no_grad()
+    def after_step(self, model: nn.Module, lr: float) -> None:
+        weights = self.weights(model)
+        if weights:
+            norm = sum_of_squares(weights, super().penalty(model)).sqrt()
+            factor = (self.radius / norm).clamp(max=1.0)  # stays on the device: no host sync
+            for param in weights:
+                param.mul_(factor)
+
+
+class MaxNorm(Regularizer):
+    """Each unit's incoming weight vector has norm <= radius (Srivastava et al. 2014): every
+    row of an nn.Linear weight (out, in) is rescaled to the radius when longer. A 1-D
+    parameter (a bias, with exclude=[]) has one entry per unit, so |b_i| <= radius."""
+
+    def __init__(self, radius=None, exclude=(ONE_D,)):
+        super().__init__(0.0, exclude)
+        self.radius = check_radius(radius)
+
+    @torch.no_grad()
+    def after_step(self, model: nn.Module, lr: float) -> None:
+        for param in self.weights(model):
+            rows = param.view(param.shape[0], -1) if param.ndim else param.view(1, 1)
+            norms = rows.norm(dim=1, keepdim=True)
+            rows.mul_((self.radius / norms).clamp(max=1.0))
