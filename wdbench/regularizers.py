@@ -10,6 +10,8 @@
 The LightningModule calls these four and never asks which kind it holds.
 """
 
+import math
+from collections.abc import Sequence
 from fnmatch import fnmatch
 
 import torch
@@ -24,10 +26,13 @@ class Regularizer:
     """No regularisation; the base every kind extends."""
 
     def __init__(self, strength: float = 0.0, exclude=(ONE_D,)):
-        if not isinstance(strength, (int, float)) or isinstance(strength, bool) or strength < 0:
-            raise ConfigError("regularizer.strength", strength, "a number >= 0")
+        if (not isinstance(strength, (int, float)) or isinstance(strength, bool)
+                or not 0 <= strength < math.inf):
+            raise ConfigError("regularizer.strength", strength, "a finite number >= 0")
         self.strength = float(strength)
-        self.exclude = list(exclude or [])
+        if exclude is None or isinstance(exclude, str):
+            exclude = [exclude] if exclude else []
+        self.exclude = list(exclude) if isinstance(exclude, Sequence) else [exclude]
         if any(not isinstance(rule, str) for rule in self.exclude):
             raise ConfigError("regularizer.exclude", self.exclude,
                               f"a list of '{ONE_D}' and name patterns like '*.bias'")
