@@ -18,8 +18,8 @@ from wdbench.train import prepare
 # Few examples and no shrinking, so the suite stays fast even when a check fails.
 QUICK = {"deadline": None, "phases": [Phase.explicit, Phase.reuse, Phase.generate],
          "suppress_health_check": [HealthCheck.function_scoped_fixture]}
-FEW = settings(max_examples=25, **QUICK)
-VERY_FEW = settings(max_examples=6, **QUICK)
+FEW = settings(max_examples=20, **QUICK)
+VERY_FEW = settings(max_examples=5, **QUICK)
 HYDRA_WORDS = {"true", "false", "null", "inf", "nan"}  # Hydra reads these as non-strings
 
 
