@@ -1,22 +1,28 @@
 """`python -m wdbench ...`: Hydra composes conf/ (found by absolute path, so any cwd works)."""
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from wdbench.errors import WdbenchError
 from wdbench.hparams import GROUPS
+from wdbench.interrupt import RunInterrupted
+from wdbench.messages import one_line
+from wdbench.rundir import RunDirTaken, claim, register_resolver
 from wdbench.summary import write_json_atomic
 from wdbench.train import run
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 log = logging.getLogger("wdbench")
 failed_runs: list[str] = []  # jobs of this process that ended in an error
+register_resolver()  # before Hydra composes: the run directories use it
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
@@ -24,24 +30,65 @@ def hydra_main(cfg: DictConfig):
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
+    single = hydra_cfg.mode == RunMode.RUN
     try:
+        claim(run_dir)
         choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
         summary = run(cfg, run_dir, overrides, choices)
-    except WdbenchError as err:
+    except RunDirTaken as err:  # another run's directory: write nothing into it
+        return fail(err, run_dir, single, summary=None)
+    except (WdbenchError, HydraException, OSError) as err:
         # A clear line, a summary that says "failed", and in a sweep the other jobs go on.
-        write_json_atomic(run_dir / "summary.json",
-                          {"status": "failed", "error": str(err), "overrides": overrides})
-        print(f"error: {err}", file=sys.stderr)
-        if hydra_cfg.mode == RunMode.RUN:
-            sys.exit(2)
-        failed_runs.append(str(run_dir))
-        return None
+        return fail(err, run_dir, single,
+                    summary={"status": "failed", "error": one_line(err), "overrides": overrides})
+    except RunInterrupted as stop:  # a signal before training began: nothing to resume
+        write_json_atomic(run_dir / "summary.json", {"status": "interrupted", "checkpoint": None,
+                                                     "signal": stop.name, "overrides": overrides})
+        sys.exit(128 + stop.signum)
+    if summary["status"] == "interrupted":  # the process is being stopped: so is the sweep
+        sys.exit(128 + summary["signum"])
     return summary.get("val_loss")  # what a sweeper may optimise: validation, never test
 
 
+def fail(err: Exception, run_dir: Path, single: bool, summary: dict | None) -> None:
+    if summary is not None:
+        try:
+            write_json_atomic(run_dir / "summary.json", summary)
+        except OSError:
+            pass  # the directory itself is what failed; the message below says so
+    print(f"error: {one_line(err)}", file=sys.stderr)
+    if single:
+        sys.exit(2)
+    failed_runs.append(str(run_dir))
+
+
 def main() -> None:
-    hydra_main()
+    # Hydra prints a traceback (or several lines) for errors it meets before the run starts;
+    # with HYDRA_FULL_ERROR it re-raises them instead, and we print one line. A user who set
+    # HYDRA_FULL_ERROR=1 still gets the full traceback.
+    users_choice = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        hydra_main()
+    except Exception as err:
+        if users_choice == "1" or not is_user_error(err):
+            raise
+        print(f"error: {one_line(err, sys.argv[1:])}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        if users_choice is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = users_choice
     if failed_runs:
         print(f"error: {len(failed_runs)} job(s) failed: " + ", ".join(failed_runs),
               file=sys.stderr)
         sys.exit(1)
+
+
+def is_user_error(err: Exception) -> bool:
+    """Bad overrides, a missing option, an unwritable run directory: things the user fixes.
+    Anything else is a bug and keeps its traceback."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    return isinstance(err, (HydraException, OmegaConfBaseException, OSError, WdbenchError))

@@ -1,5 +1,9 @@
 """Plain torch models; Lightning lives only in module.py."""
 
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -19,16 +23,18 @@ class MLP(nn.Module):
         init_std=None,
     ):
         super().__init__()
-        hidden = list(hidden or [])
-        if any(not isinstance(w, int) or w < 1 for w in hidden):
+        if not isinstance(hidden, Sequence) or isinstance(hidden, str) or any(
+            not isinstance(w, int) or isinstance(w, bool) or w < 1 for w in hidden
+        ):
             raise ConfigError("model.hidden", hidden, "a list of positive integers, e.g. [256]")
-        if not 0 <= dropout < 1:
+        hidden = list(hidden)
+        if not is_number(dropout) or not 0 <= dropout < 1:
             raise ConfigError("model.dropout", dropout, "a number in [0, 1)")
-        if init_std is not None and not init_std > 0:
+        if init_std is not None and (not is_number(init_std) or not 0 < init_std < math.inf):
             raise ConfigError("model.init_std", init_std, "a positive number, or null")
         widths = [in_features, *hidden]
         layers: list[nn.Module] = []
-        for width_in, width_out in zip(widths, widths[1:]):
+        for width_in, width_out in pairwise(widths):
             layers += [nn.Linear(width_in, width_out), nn.ReLU()]
             if dropout:
                 layers.append(nn.Dropout(dropout))
@@ -39,6 +45,10 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def init_normal(model: nn.Module, std: float) -> None:

@@ -40,8 +40,9 @@ class RegularizedModule(pl.LightningModule):
 
     def reset_epoch_sums(self) -> None:
         # Accumulated on the device and read once per epoch: no per-step logging or host sync.
-        self.data_loss_sum = torch.zeros((), device=self.device)
-        self.penalty_sum = torch.zeros((), device=self.device)
+        # Buffers (not saved in state_dict), so they follow the module to its device.
+        for name in ("data_loss_sum", "penalty_sum"):
+            self.register_buffer(name, torch.zeros((), device=self.device), persistent=False)
         self.steps = 0
 
     def on_train_epoch_start(self) -> None:
@@ -78,3 +79,14 @@ class RegularizedModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["wdbench_config"] = self.config
+        # A checkpoint written mid-epoch (interruption) resumes the epoch's sums too.
+        checkpoint["wdbench_epoch_sums"] = {"data_loss_sum": self.data_loss_sum.cpu(),
+                                            "penalty_sum": self.penalty_sum.cpu(),
+                                            "steps": self.steps}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        sums = checkpoint.get("wdbench_epoch_sums")
+        if sums:
+            self.data_loss_sum.copy_(sums["data_loss_sum"])
+            self.penalty_sum.copy_(sums["penalty_sum"])
+            self.steps = sums["steps"]

@@ -5,6 +5,7 @@ import logging
 import os
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -13,13 +14,23 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from wdbench.callbacks import EpochMetrics
 from wdbench.errors import ConfigError, WdbenchError
 from wdbench.hparams import choices_from_targets
+from wdbench.interrupt import RunInterrupted, StopOnSignal, interruption_summary, raise_on_signal
 from wdbench.module import LOSSES, RegularizedModule
 from wdbench.report import RunReport
+from wdbench.resume import CHECKPOINT, checkpoint_to_resume
 from wdbench.summary import build_summary, write_json_atomic
+from wdbench.validate import (
+    check_combination,
+    check_optimizer,
+    check_run_settings,
+    explain_trainer_error,
+    explain_type_error,
+)
 
 log = logging.getLogger("wdbench")
 
@@ -41,8 +52,14 @@ def build(node: DictConfig, **kwargs):
     try:
         return instantiate(node, **kwargs)
     except InstantiationException as err:
-        if isinstance(err.__cause__, WdbenchError):
-            raise err.__cause__ from None
+        cause = err.__cause__
+        if isinstance(cause, TypeError):  # an unknown key, e.g. +model.hiden=3
+            cause = explain_type_error(cause, node, passed=set(kwargs))
+        if isinstance(cause, ImportError):
+            cause = ConfigError(f"{node._get_full_key(None)}._target_", node.get("_target_"),
+                                "an importable class or function")
+        if isinstance(cause, WdbenchError):
+            raise cause from None
         raise
 
 
@@ -78,39 +95,86 @@ def write_history(path: Path, history: list[dict]) -> None:
         writer.writerows(history)
 
 
+@dataclass
+class Prepared:
+    """A run ready to train: every value checked, every part built."""
+
+    data: object
+    module: RegularizedModule
+    metrics: EpochMetrics
+    trainer: pl.Trainer
+    threads: int
+    resume_from: Path | None
+    choices: dict
+
+
+def prepare(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | None = None
+            ) -> Prepared:
+    """Validate and instantiate everything, cheapest checks first: a bad value stops the run
+    here, before the data is read and long before training."""
+    threads = set_threads(cfg.threads)
+    check_run_settings(cfg)
+    config = OmegaConf.to_container(cfg, resolve=True)
+    resume_from = checkpoint_to_resume(cfg.get("resume"), config)
+    regularizer = build(cfg.regularizer)
+    make_optimizer = build(cfg.optimizer)
+    check_optimizer(cfg.optimizer, make_optimizer)
+    check_combination(regularizer)
+    pl.seed_everything(cfg.seed, verbose=False)
+
+    data = build(cfg.data, seed=cfg.seed)
+    model = build(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
+    make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
+    loss_fn = LOSSES[data.task]
+    choices = choices or choices_from_targets(config)
+    module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config,
+                               make_scheduler=make_scheduler)
+    metrics = EpochMetrics(data, regularizer, loss_fn)
+    report = RunReport(metrics, config, choices, overrides, run_dir)
+    stopper = StopOnSignal(run_dir / CHECKPOINT, overrides)
+    try:
+        trainer = make_trainer(cfg.trainer, run_dir, [metrics, report, stopper])
+    except (TypeError, ValueError, MisconfigurationException) as err:
+        raise explain_trainer_error(err, cfg.trainer) from None
+    return Prepared(data, module, metrics, trainer, threads, resume_from, choices)
+
+
+def fit(p: Prepared) -> RunInterrupted | None:
+    """Train; a signal ends training at a batch boundary with a checkpoint (returned)."""
+    try:
+        p.trainer.fit(p.module, datamodule=p.data, ckpt_path=p.resume_from)
+    except RunInterrupted as stop:
+        if stop.checkpoint is None:  # before the first batch: nothing to save or resume
+            raise
+        return stop
+    return None
+
+
 def run(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | None = None):
     """Train, evaluate, and write summary.json, history.csv, events, curves.png and the
     checkpoint. `choices`: each config group's option (Hydra's runtime.choices); without it
     (compose API) they are found from the config's `_target_`s."""
     started = time.perf_counter()
     quiet_lightning()
-    threads = set_threads(cfg.threads)
-    pl.seed_everything(cfg.seed, verbose=False)
+    with raise_on_signal():
+        p = prepare(cfg, run_dir, overrides, choices)
+        interrupted = fit(p)
 
-    data = build(cfg.data, seed=cfg.seed)
-    model = build(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
-    regularizer = build(cfg.regularizer)
-    make_optimizer = build(cfg.optimizer)
-    make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
-    loss_fn = LOSSES[data.task]
-    config = OmegaConf.to_container(cfg, resolve=True)
-    choices = choices or choices_from_targets(config)
-    module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config,
-                               make_scheduler=make_scheduler)
-    metrics = EpochMetrics(data, regularizer, loss_fn)
-    report = RunReport(metrics, config, choices, overrides, run_dir)
-    trainer = make_trainer(cfg.trainer, run_dir, [metrics, report])
-
-    trainer.fit(module, datamodule=data)
-
-    trainer.save_checkpoint(run_dir / "checkpoints" / "last.ckpt")
+    if interrupted is None:
+        p.trainer.save_checkpoint(run_dir / CHECKPOINT)
+    metrics = p.metrics
     write_history(run_dir / "history.csv", metrics.history)
-    status = "diverged" if metrics.diverged_epoch is not None else "completed"
+    status = ("interrupted" if interrupted else
+              "diverged" if metrics.diverged_epoch is not None else "completed")
     summary = build_summary(
-        status, overrides, cfg.seed, threads, metrics.history, metrics.train_seconds,
+        status, overrides, cfg.seed, p.threads, metrics.history, metrics.train_seconds,
         metrics.metric_seconds, wall_time=time.perf_counter() - started,
-        diverged_epoch=metrics.diverged_epoch, run_dir=str(run_dir), choices=choices,
+        diverged_epoch=metrics.diverged_epoch, steps=p.trainer.global_step, run_dir=str(run_dir),
+        resumed_from=str(p.resume_from) if p.resume_from else None, choices=p.choices,
+        **(interruption_summary(interrupted, run_dir, overrides) if interrupted else {}),
     )
     write_json_atomic(run_dir / "summary.json", summary)
     log.info("%s: %s", status, run_dir / "summary.json")
+    if interrupted:
+        log.warning("%s; continue with: %s", interrupted, summary["resume_with"])
     return summary

@@ -105,6 +105,10 @@ def make_fashion_mnist(
     seed: int = 0,
 ) -> TensorDataModule:
     label_noise = check_fraction("data.label_noise", label_noise)
+    if root is not None and not isinstance(root, (str, Path)):
+        raise ConfigError("data.root", root, "a directory path, or null")
+    if not isinstance(download, bool):
+        raise ConfigError("data.download", download, "true or false")
     raw = load_raw(root, download)
     pool_x, pool_y = raw["train_images"], raw["train_labels"].long()
     train_index, val_index = choose_train_val(len(pool_x), train_size, val_size, seed)

@@ -26,21 +26,43 @@ class EpochShuffle:
 
 
 class TensorBatches:
-    """An iterable of (x, y) minibatches that Lightning's fit loop accepts like a DataLoader."""
+    """An iterable of (x, y) minibatches that Lightning's fit loop accepts like a DataLoader.
+    Resumable: Lightning saves `state_dict()` in checkpoints and, on a resume mid-epoch, hands
+    it back, so the epoch goes on from the next batch (Lightning does not prefetch from a
+    loader with a length, so batches yielded = batches trained)."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int):
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.sampler = EpochShuffle(seed)
+        self.batches_yielded = 0
+        self._resume: dict | None = None
 
     def __len__(self) -> int:
         return math.ceil(len(self.x) / self.batch_size)
 
     def __iter__(self):
+        # A generator: this body runs at the first batch, after Lightning's set_epoch.
         order = self.sampler.order(len(self.x)).to(self.x.device)
-        for start in range(0, len(order), self.batch_size):
+        skip = self.resume_position()
+        self.batches_yielded = skip
+        for start in range(skip * self.batch_size, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
+            self.batches_yielded += 1
             yield self.x[index], self.y[index]
+
+    def resume_position(self) -> int:
+        """Batches to skip: those already trained in this epoch before the checkpoint."""
+        resume, self._resume = self._resume, None
+        if resume and resume["epoch"] == self.sampler.epoch:
+            return resume["batches_yielded"]
+        return 0
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.sampler.epoch, "batches_yielded": self.batches_yielded}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self._resume = dict(state_dict)
 
 
 class TensorDataModule(pl.LightningDataModule):

@@ -1,9 +1,12 @@
 """The lecture's high-dimensional linear regression: y = 0.05 + sum_i 0.01 * x_i + eps."""
 
+import math
+
 import torch
 
 from wdbench.data.loader import TensorDataModule
 from wdbench.data.splits import Splits, add_label_noise, check_count, check_fraction
+from wdbench.errors import ConfigError
 
 TRUE_BIAS = 0.05
 TRUE_WEIGHT = 0.01
@@ -32,6 +35,9 @@ def make_synthetic(
     test_size = check_count("data.test_size", test_size, 1, 10**8)
     num_inputs = check_count("data.num_inputs", num_inputs, 1, 10**6)
     label_noise = check_fraction("data.label_noise", label_noise)
+    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or not (
+            0 <= noise_std < math.inf):
+        raise ConfigError("data.noise_std", noise_std, "a finite number >= 0")
     gen = torch.Generator().manual_seed(seed)
     train_x, train_y = generate(train_size, num_inputs, noise_std, gen)
     val_x, val_y = generate(val_size, num_inputs, noise_std, gen)

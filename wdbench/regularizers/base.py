@@ -1,5 +1,7 @@
 """The protocol every kind follows, the `none` kind, and the checks the kinds share."""
 
+import math
+from collections.abc import Sequence
 from fnmatch import fnmatch
 from numbers import Real
 
@@ -16,8 +18,8 @@ def is_number(value) -> bool:
 
 
 def check_strength(strength) -> float:
-    if not is_number(strength) or not strength >= 0:
-        raise ConfigError("regularizer.strength", strength, "a number >= 0")
+    if not is_number(strength) or not 0 <= strength < math.inf:
+        raise ConfigError("regularizer.strength", strength, "a finite number >= 0")
     return float(strength)
 
 
@@ -38,7 +40,9 @@ class Regularizer:
 
     def __init__(self, strength: float = 0.0, exclude=(ONE_D,)):
         self.strength = check_strength(strength)
-        self.exclude = list(exclude or [])
+        if exclude is None or isinstance(exclude, str):
+            exclude = [exclude] if exclude else []
+        self.exclude = list(exclude) if isinstance(exclude, Sequence) else [exclude]
         if any(not isinstance(rule, str) for rule in self.exclude):
             raise ConfigError("regularizer.exclude", self.exclude,
                               f"a list of '{ONE_D}' and name patterns like '*.bias'")

@@ -1,0 +1,151 @@
+"""Bad configuration and bad data: one clear line (key, bad value, what is allowed), a
+non-zero exit, no traceback, and nothing that could pass for a result."""
+
+import json
+import sys
+
+import pytest
+from conftest import FASHION_PRESENT, run_cli, run_config
+
+from wdbench import cli
+from wdbench.data import fashion_mnist
+from wdbench.errors import ConfigError, DataError
+
+
+def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
+    """The real entry point (`wdbench.cli.main`, Hydra's argument parsing included) without a
+    process of its own: for errors Hydra meets before any run starts."""
+    monkeypatch.setattr(sys, "argv", ["wdbench", *argv])
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    return stopped.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["regularizer=nope"], "error: regularizer='nope' is invalid: allowed l2, none"),
+    (["+experiment=nope"], "error: experiment='nope' is invalid: allowed d2l_synthetic, "),
+    (["model.hiden=3"], ("error: unknown key model.hiden=3: allowed keys: hidden, dropout, "
+                         "init_std (to add a new key, write +model.hiden=3)")),
+    (["regularizer.strength=[1"], "error: cannot parse the override 'regularizer.strength=[1'"),
+])
+def test_hydra_errors_become_one_line(tmp_path, monkeypatch, capsys, argv, line):
+    monkeypatch.chdir(tmp_path)
+    code, err = main_in_process(argv, monkeypatch, capsys)
+    assert code == 2
+    assert err.startswith(line) and err.count("\n") == 1
+    assert not (tmp_path / "runs").exists()  # composition failed: no run directory at all
+
+
+def test_run_dir_that_cannot_be_created(tmp_path, monkeypatch, capsys):
+    (tmp_path / "a_file").write_text("not a directory")
+    code, err = main_in_process([f"hydra.run.dir={tmp_path}/a_file/run"], monkeypatch, capsys)
+    assert code == 2
+    assert err == f"error: cannot use {tmp_path}/a_file/run: Not a directory\n"
+
+
+def test_bad_lr_stops_before_training(tmp_path):
+    """The optimizer is only built inside fit; lr is checked at start-up all the same."""
+    result = run_cli(["optimizer.lr=0"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: optimizer.lr=0 is invalid: allowed a number > 0")
+    assert "Traceback" not in result.stderr
+    (run_dir,) = (tmp_path / "runs" / "default").iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "failed" and "optimizer.lr" in summary["error"]
+    assert not list(run_dir.glob("events.*")) and not (run_dir / "checkpoints").exists()
+
+
+@pytest.mark.parametrize(("overrides", "key"), [
+    (["regularizer=l2", "regularizer.strength=-0.5"], "regularizer.strength"),
+    (["regularizer=l2", "regularizer.strength=lots"], "regularizer.strength"),
+    (["regularizer=l2", "regularizer.strength=inf"], "regularizer.strength"),
+    (["optimizer.lr=-1"], "optimizer.lr"),
+    (["optimizer=adam", "optimizer.lr=fast"], "optimizer.lr"),
+    (["data.label_noise=1.5"], "data.label_noise"),
+    (["data.label_noise=-0.1"], "data.label_noise"),
+    (["data.batch_size=0"], "data.batch_size"),
+    (["model=mlp", "model.hidden=[64,0]"], "model.hidden"),
+    (["model=mlp", "model.dropout=1"], "model.dropout"),
+    (["seed=-1"], "seed"),
+    (["trainer.max_epochs=0"], "trainer.max_epochs"),
+    (["+model.hiden=3"], "model.hiden"),
+    (["+trainer.max_epoch=3"], "trainer.max_epoch"),
+    # combinations that make no sense: a strength that regularizer=none would ignore, and an
+    # optimizer weight_decay the regulariser's parameter groups would silently replace
+    (["regularizer.strength=0.1"], "regularizer.strength"),
+    (["regularizer=l2", "+optimizer.weight_decay=0.01"], "optimizer.weight_decay"),
+])
+def test_bad_value_through_the_training_path(tmp_path, overrides, key):
+    with pytest.raises(ConfigError) as err:
+        run_config(tmp_path, overrides)
+    assert err.value.key == key
+    assert str(err.value).startswith(f"{key}=") and "allowed" in str(err.value)
+    assert not list(tmp_path.rglob("*"))  # rejected before anything was written
+
+
+@pytest.mark.skipif(not FASHION_PRESENT, reason="real Fashion-MNIST not installed")
+@pytest.mark.parametrize(("overrides", "key"), [
+    (["data.train_size=56000"], "data.train_size"),  # 60,000 - 5,000 for validation = 55,000
+    (["data.val_size=60000"], "data.val_size"),  # leaves no training image
+])
+def test_more_than_the_data_holds(tmp_path, overrides, key):
+    with pytest.raises(ConfigError, match=rf"^{key}=\d+ is invalid: allowed an integer in"):
+        run_config(tmp_path, ["data=fashion_mnist", *overrides])
+
+
+# --- data problems -------------------------------------------------------------------------
+
+def idx_header(shape: tuple) -> bytes:
+    return bytes([0, 0, 8, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
+
+
+def write_files(root, contents: dict[str, bytes]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for key, (stem, _) in fashion_mnist.FILES.items():
+        (root / stem).write_bytes(contents.get(key, contents["default"]))
+
+
+@pytest.fixture
+def no_system_copy(monkeypatch, tmp_path):
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(fashion_mnist, "DOWNLOAD_DIR", tmp_path / "no-cache")
+
+
+def fashion_run(root) -> list[str]:
+    return ["data=fashion_mnist", f"data.root={root}", "data.download=false"]
+
+
+def test_missing_files(tmp_path, no_system_copy):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="Fashion-MNIST not found. Looked in: .*empty"):
+        run_config(tmp_path / "run", fashion_run(tmp_path / "empty"))
+
+
+@pytest.mark.parametrize(("contents", "message"), [
+    ({"default": b"just some text, not data"}, "is not an unsigned-byte IDX file"),
+    ({"default": idx_header((100,)) + bytes(100)}, "expected 28x28 images, got shape"),
+    ({"default": idx_header((60000, 28, 28)) + bytes(5000)},
+     "train-images-idx3-ubyte is truncated or corrupt"),
+])
+def test_files_of_the_wrong_kind(tmp_path, no_system_copy, contents, message):
+    write_files(tmp_path / "root", contents)
+    with pytest.raises(DataError, match=message):
+        run_config(tmp_path / "run", fashion_run(tmp_path / "root"))
+
+
+def test_gz_that_is_not_gzip(tmp_path, no_system_copy):
+    root = tmp_path / "root"
+    root.mkdir()
+    for stem, _ in fashion_mnist.FILES.values():
+        (root / f"{stem}.gz").write_bytes(idx_header((10,)) + bytes(10))
+    with pytest.raises(DataError, match=r"cannot read .*\.gz: Not a gzipped file"):
+        run_config(tmp_path / "run", fashion_run(root))
+
+
+def test_root_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="data.root="):
+        run_config(tmp_path / "run", fashion_run(tmp_path / "file"))
+

@@ -1,0 +1,46 @@
+"""An absurd learning rate: the run stops within the epoch, as "diverged", and in a sweep the
+other jobs go on."""
+
+import json
+
+from conftest import run_cli, run_config
+
+from wdbench.callbacks import CHECK_EVERY
+
+# 100 steps an epoch; lr 1e3 on the lecture's N(0, 1)-initialised linear model overflows fast.
+ABSURD = ["data.train_size=500", "optimizer.lr=1e3", "trainer.max_epochs=20"]
+
+
+def test_absurd_lr_stops_within_the_first_epoch(tmp_path):
+    summary = run_config(tmp_path, ABSURD)
+    assert summary["status"] == "diverged"
+    assert summary["diverged_epoch"] == 1 and summary["epochs"] == 1
+    assert summary["steps"] <= 2 * CHECK_EVERY  # not the epoch's 100 steps, nor 20 epochs
+    # a report shows "diverged", never a NaN or infinity posing as a number
+    assert summary["train_loss"] is None and summary["test_loss"] is None
+    on_disk = (tmp_path / "summary.json").read_text()
+    assert "NaN" not in on_disk and "Infinity" not in on_disk
+    assert json.loads(on_disk)["status"] == "diverged"
+    rows = (tmp_path / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1"]
+
+
+def test_sweep_goes_on_past_failed_diverged_and_duplicate_jobs(tmp_path):
+    """A sweep meets every failure there is; each job ends clearly and the others go on. The
+    last job repeats the third: it must not write into the third's directory."""
+    result = run_cli(["-m", "optimizer.lr=-1,1000,0.003,0.003", "trainer.max_epochs=3"],
+                     cwd=tmp_path)
+    assert result.returncode == 1  # jobs failed; the sweep still ran all four
+    assert "Traceback" not in result.stderr
+    assert "already belongs to another run" in result.stderr
+    assert "error: 2 job(s) failed" in result.stderr
+    summaries = {p.parent.name.split(",")[0]: json.loads(p.read_text())
+                 for p in (tmp_path / "runs" / "default").glob("multirun_*/*/summary.json")}
+    assert sorted(summaries) == ["optimizer.lr=-1", "optimizer.lr=0.003", "optimizer.lr=1000"]
+    assert summaries["optimizer.lr=-1"]["status"] == "failed"
+    assert "optimizer.lr=-1 is invalid" in summaries["optimizer.lr=-1"]["error"]
+    diverged = summaries["optimizer.lr=1000"]
+    assert diverged["status"] == "diverged"
+    assert diverged["diverged_epoch"] in (1, 2) and diverged["epochs"] == diverged["diverged_epoch"]
+    assert summaries["optimizer.lr=0.003"]["status"] == "completed"  # the first, intact
+    assert summaries["optimizer.lr=0.003"]["epochs"] == 3

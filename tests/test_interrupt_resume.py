@@ -1,0 +1,138 @@
+"""SIGINT and SIGTERM end a run as "interrupted" with a checkpoint; `resume=RUN_DIR` continues
+it and ends with exactly the metrics of a run never interrupted (CPU, same seed)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import pytorch_lightning as pl
+from conftest import run_cli, run_config
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from wdbench import train
+from wdbench.errors import ConfigError
+
+# Dropout on, so the RNG state matters; 10 batches an epoch, 4 epochs.
+SMALL = ["model=mlp", "model.hidden=[32]", "model.dropout=0.3", "data.train_size=100",
+         "data.batch_size=10", "trainer.max_epochs=4", "threads=1", "seed=3"]
+# Long enough epochs (240 batches, about 0.3 s) for a signal from outside to land mid-run.
+LONG = ["model=mlp", "model.dropout=0.3", "data.train_size=1200", "trainer.max_epochs=3",
+        "threads=1", "seed=4"]
+RESULT_KEYS = ("train_loss", "test_loss", "gap_loss", "weight_l2", "weight_l1", "layer_l2",
+               "epochs")
+
+
+def results(summary: dict) -> dict:
+    return {key: summary[key] for key in RESULT_KEYS}
+
+
+class SignalAtStep(pl.Callback):
+    """Sends a real signal to this very process after a chosen optimizer step, once."""
+
+    def __init__(self, signum: int, step: int):
+        self.signum, self.step = signum, step
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        if trainer.global_step == self.step:
+            self.step = None
+            os.kill(os.getpid(), self.signum)
+
+
+@pytest.fixture
+def signal_at(monkeypatch):
+    """Adds SignalAtStep to the real Trainer that train.run builds."""
+    def install(signum: int, step: int):
+        sender = SignalAtStep(signum, step)
+        make_trainer = train.make_trainer
+        monkeypatch.setattr(train, "make_trainer", lambda cfg, run_dir, callbacks: make_trainer(
+            cfg, run_dir, [*callbacks, sender]))
+    return install
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("whole")
+    return run_config(run_dir, SMALL), (run_dir / "history.csv").read_text()
+
+
+@pytest.mark.parametrize(("signum", "step", "where"), [
+    (signal.SIGINT, 13, "in epoch 2 after batch 4 of 10"),  # mid-epoch
+    (signal.SIGTERM, 20, "after epoch 2"),  # last batch: stops once the epoch is recorded
+    (signal.SIGTERM, 1, "in epoch 1 after batch 2 of 10"),  # at the very start
+])
+def test_signal_then_resume_matches_uninterrupted(tmp_path, signal_at, uninterrupted,
+                                                  signum, step, where):
+    signal_at(signum, step)
+    stopped = run_config(tmp_path / "a", SMALL)
+    assert stopped["status"] == "interrupted" and stopped["interrupted"] == where
+    assert stopped["signal"] == signal.Signals(signum).name
+    assert (tmp_path / "a" / "checkpoints" / "last.ckpt").is_file()
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+    resumed = run_config(tmp_path / "b", [*SMALL, f"resume={tmp_path / 'a'}"])
+    whole_summary, whole_history = uninterrupted
+    assert resumed["status"] == "completed"
+    assert resumed["resumed_from"].endswith("last.ckpt")
+    assert results(resumed) == results(whole_summary)
+    # every metric of every epoch, minibatch means included, equals the uninterrupted run's
+    assert (tmp_path / "b" / "history.csv").read_text() == whole_history
+    events = EventAccumulator(str(tmp_path / "b"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("loss/test")] == [0, 1, 2, 3, 4]
+
+
+
+def start_and_signal(tmp_path, signum: int) -> tuple[int, str, dict]:
+    """`python -m wdbench` in its own process, sent `signum` once its first epoch is done."""
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "wdbench", *LONG], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if "epoch   1/3" in line:
+            proc.send_signal(signum)
+            break
+    output.append(proc.communicate(timeout=300)[0])
+    summaries = list((tmp_path / "runs" / "default").glob("*/summary.json"))
+    assert len(summaries) == 1, "".join(output)
+    return proc.returncode, "".join(output), json.loads(summaries[0].read_text())
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_from_outside_ends_run_as_interrupted(tmp_path, signum):
+    returncode, output, summary = start_and_signal(tmp_path, signum)
+    assert returncode == 128 + signum  # the shell's convention: 130 for Ctrl+C, 143 for TERM
+    assert "Traceback" not in output
+    assert summary["status"] == "interrupted" and summary["signal"] == signal.Signals(signum).name
+    assert summary["epochs"] >= 1 and summary["checkpoint"].endswith("last.ckpt")
+    assert summary["resume_with"].endswith(f"resume={summary['run_dir']}")
+    if signum != signal.SIGTERM:
+        return
+    # continue it from the command line, exactly as summary.json says
+    resumed = run_cli([*LONG, f"resume={summary['run_dir']}"], cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    by_dir = {p.parent: json.loads(p.read_text())
+              for p in (tmp_path / "runs" / "default").glob("*/summary.json")}
+    final = next(s for s in by_dir.values() if s["status"] == "completed")
+    reference = run_config(tmp_path / "reference", LONG)
+    assert results(final) == results(reference)
+
+
+def test_resume_refuses_what_it_cannot_continue(tmp_path, signal_at, uninterrupted):
+    signal_at(signal.SIGTERM, 5)
+    run_config(tmp_path / "a", SMALL)
+    with pytest.raises(ConfigError) as err:  # another experiment than the one interrupted
+        run_config(tmp_path / "b", [*SMALL, "seed=4", f"resume={tmp_path / 'a'}"])
+    assert err.value.key == "seed" and "3 as in the run being resumed" in str(err.value)
+    assert "model.dropout=0.3" in str(err.value)  # its overrides, to give again
+    completed_run = uninterrupted[0]["run_dir"]
+    with pytest.raises(ConfigError, match="ran to its end: there is nothing to resume"):
+        run_config(tmp_path / "c", [*SMALL, f"resume={completed_run}"])
+    with pytest.raises(ConfigError, match=r"^resume='.*nowhere' is invalid"):
+        run_config(tmp_path / "d", [*SMALL, f"resume={tmp_path / 'nowhere'}"])
+    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()

@@ -1,0 +1,58 @@
+"""Run directories no two runs share: created exclusively, and claimed before anything is
+written into them, so runs started in the same microsecond never mix their files."""
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from wdbench.errors import WdbenchError
+
+CLAIM_FILE = ".wdbench-run"  # who owns the directory: pid, host, start time
+RESOLVER = "wdbench_fresh_dir"
+
+
+class RunDirTaken(WdbenchError):
+    """The directory already belongs to another run; nothing of this run may go into it."""
+
+
+def fresh_dir(path: str) -> str:
+    """Create `path`, or `path-1`, `path-2`, ... when taken, with an exclusive mkdir (atomic on
+    every filesystem) and return the one created. Hydra's later mkdir(exist_ok) reuses it."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    candidate, suffix = path, 0
+    while True:
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            suffix += 1
+            candidate = f"{path}-{suffix}"
+
+
+def register_resolver() -> None:
+    """`${wdbench_fresh_dir:...}` in conf/config.yaml's hydra.run.dir and hydra.sweep.dir.
+    Cached, and Hydra copies the cache into every sweep job, so each asks once per process."""
+    if not OmegaConf.has_resolver(RESOLVER):
+        OmegaConf.register_new_resolver(RESOLVER, fresh_dir, use_cache=True)
+
+
+def claim(run_dir: Path) -> None:
+    """Mark `run_dir` as this run's, or fail if another run marked it first (an explicit
+    hydra.run.dir used twice, or a sweep that lists the same job twice)."""
+    marker = Path(run_dir) / CLAIM_FILE
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        owner = json.loads(marker.read_text() or "{}")
+        raise RunDirTaken(
+            f"run directory {run_dir} already belongs to another run (pid {owner.get('pid')} "
+            f"on {owner.get('host')}, started {owner.get('started')}): a sweep that lists the "
+            "same job twice, or hydra.run.dir / hydra.sweep.dir given again; choose a new one"
+        ) from None
+    with os.fdopen(fd, "w") as f:
+        json.dump({"pid": os.getpid(), "host": platform.node(),
+                   "started": time.strftime("%Y-%m-%dT%H:%M:%S")}, f)

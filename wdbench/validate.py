@@ -1,0 +1,93 @@
+"""Checks made at start-up, before any training: the values no constructor sees in time (the
+optimizer is built inside fit), settings of the run itself, and combinations that make no
+sense. Each failure is a ConfigError naming the key, the bad value and what is allowed."""
+
+import inspect
+import math
+import re
+
+import torch
+from hydra.utils import get_object
+from omegaconf import DictConfig, OmegaConf
+
+from wdbench.errors import ConfigError, WdbenchError
+from wdbench.regularizers import Regularizer
+
+MAX_SEED = 2**32 - 1  # Lightning's seed_everything silently replaces larger or negative seeds
+UNEXPECTED_KEYWORD = re.compile(r"unexpected keyword argument '(\w+)'")
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_run_settings(cfg: DictConfig) -> None:
+    seed = cfg.seed
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError("seed", seed, f"an integer in [0, {MAX_SEED}]")
+    epochs = cfg.trainer.get("max_epochs")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ConfigError("trainer.max_epochs", epochs, "an integer >= 1")
+
+
+def check_optimizer(node: DictConfig, make_optimizer) -> None:
+    """The optimizer is a partial that Lightning calls inside fit: build a throwaway one now, so
+    a bad value stops the run at start-up, not after the data is loaded and training began."""
+    lr = node.get("lr")
+    if not is_number(lr) or not 0 < lr < math.inf:
+        raise ConfigError("optimizer.lr", lr, "a number > 0")
+    momentum = node.get("momentum", 0.0)
+    if not is_number(momentum) or not 0 <= momentum < 1:
+        raise ConfigError("optimizer.momentum", momentum, "a number in [0, 1)")
+    betas = OmegaConf.to_object(node.betas) if "betas" in node else [0.0, 0.0]
+    if (not isinstance(betas, list) or len(betas) != 2
+            or not all(is_number(b) and 0 <= b < 1 for b in betas)):
+        raise ConfigError("optimizer.betas", betas, "two numbers in [0, 1), e.g. [0.9, 0.999]")
+    decay = node.get("weight_decay", 0)
+    if decay != 0:
+        # The regulariser's parameter groups set weight_decay per group, so this value would be
+        # silently replaced: decay is the regulariser's job.
+        raise ConfigError("optimizer.weight_decay", decay, "0 (decay is set by the regulariser: "
+                          "regularizer=weight_decay regularizer.strength=LAMBDA)")
+    try:
+        make_optimizer([torch.nn.Parameter(torch.zeros(1))])
+    except TypeError as err:
+        raise explain_type_error(err, node) from None
+    except ValueError as err:  # torch's own range checks (eps, ...)
+        raise WdbenchError(f"optimizer: {err}") from None
+
+
+def check_combination(regularizer) -> None:
+    """`regularizer=none` ignores its strength: a strength given with it would look like a
+    regularised run that is not one."""
+    if type(regularizer) is Regularizer and regularizer.strength != 0:
+        raise ConfigError("regularizer.strength", regularizer.strength,
+                          "0 with regularizer=none, which ignores it (choose a regulariser that "
+                          "uses it, e.g. regularizer=l2)")
+
+
+def explain_type_error(err: TypeError, node: DictConfig, passed: set = frozenset()) -> Exception:
+    """`+model.hiden=3` reaches the constructor as an unknown keyword: name it and list the
+    keys the target takes. Any other TypeError is a bug and keeps its traceback."""
+    match = UNEXPECTED_KEYWORD.search(str(err))
+    if not match or "_target_" not in node:
+        return err
+    key = match.group(1)
+    parameters = inspect.signature(get_object(node._target_)).parameters
+    hidden = {"self", "params", "args", "kwargs", *passed}  # what wdbench itself passes
+    known = [p for p in parameters if p not in hidden]
+    prefix = node._get_full_key(None)
+    return ConfigError(f"{prefix}.{key}" if prefix else key, node.get(key),
+                       f"the keys of {node._target_}: {', '.join(known)}")
+
+
+def explain_trainer_error(err: Exception, trainer_cfg: DictConfig) -> Exception:
+    match = UNEXPECTED_KEYWORD.search(str(err))
+    if isinstance(err, TypeError) and match:
+        key = match.group(1)
+        return ConfigError(f"trainer.{key}", trainer_cfg.get(key),
+                           "the keyword arguments of Lightning's Trainer (max_epochs, accelerator, "
+                           "devices, precision, ...)")
+    if isinstance(err, TypeError):
+        return err
+    return WdbenchError(f"trainer: {err}")
