@@ -110,11 +110,12 @@ def test_signal_from_outside_ends_run_as_interrupted(tmp_path, signum):
     assert "Traceback" not in output
     assert summary["status"] == "interrupted" and summary["signal"] == signal.Signals(signum).name
     assert summary["epochs"] >= 1 and summary["checkpoint"].endswith("last.ckpt")
-    assert summary["resume_with"].endswith(f"resume={summary['run_dir']}")
+    # quoted for Hydra: run directory names contain '=' (e.g. strength=0.0)
+    assert summary["resume_with"].endswith(f"resume='{summary['run_dir']}'\"")
     if signum != signal.SIGTERM:
         return
     # continue it from the command line, exactly as summary.json says
-    resumed = run_cli([*LONG, f"resume={summary['run_dir']}"], cwd=tmp_path)
+    resumed = run_cli([*LONG, f"resume='{summary['run_dir']}'"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     by_dir = {p.parent: json.loads(p.read_text())
               for p in (tmp_path / "runs" / "default").glob("*/summary.json")}

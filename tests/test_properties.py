@@ -45,9 +45,18 @@ negative = floats(high=-1e-9)
 not_positive = floats(high=0.0) | st.integers(max_value=0)
 
 # Valid values for each regulariser's keys: the lead adds a row per option after merging.
+STRENGTH = {"regularizer.strength": floats(0.0, 100.0)}
 VALID_REGULARIZERS = {
     "none": {},
-    "l2": {"regularizer.strength": floats(0.0, 100.0)},
+    "l2": STRENGTH,
+    "weight_decay": STRENGTH,
+    "decoupled": {"regularizer.strength": floats(0.0, 0.99),
+                  "regularizer.scale_by_lr": st.booleans()},
+    "l1": STRENGTH,
+    "l1_prox": STRENGTH,
+    "elastic_net": {**STRENGTH, "regularizer.l1_ratio": floats(0.0, 1.0)},
+    "norm_ball": {"regularizer.radius": floats(1e-3, 1e3)},
+    "max_norm": {"regularizer.radius": floats(1e-3, 1e3)},
 }
 
 
@@ -63,6 +72,12 @@ INVALID = [
     Bad("regularizer.strength", negative | non_finite | not_a_number, "regularizer.strength",
         ("regularizer=l2",)),
     Bad("regularizer.strength", floats(1e-9, 1e9), "regularizer.strength", ("regularizer=none",)),
+    Bad("regularizer.radius", not_positive | non_finite | words, "regularizer.radius",
+        ("regularizer=norm_ball",)),
+    Bad("regularizer.radius", not_positive | non_finite | words, "regularizer.radius",
+        ("regularizer=max_norm",)),
+    Bad("regularizer.l1_ratio", negative | floats(1.0, 1e9, exclude_min=True) | non_finite
+        | words, "regularizer.l1_ratio", ("regularizer=elastic_net",)),
     Bad("regularizer.exclude", st.integers() | st.lists(st.integers(), min_size=1),
         "regularizer.exclude", ("regularizer=l2",)),
     Bad("optimizer.lr", not_positive | non_finite | not_a_number, "optimizer.lr"),

@@ -63,7 +63,7 @@ class EpochMetrics(pl.Callback):
         """Saved in checkpoints, so a resumed run's history and summary are whole."""
         return {"history": self.history, "train_seconds": self.train_seconds,
                 "metric_seconds": self.metric_seconds, "diverged_epoch": self.diverged_epoch,
-                "histogram_steps": self.histogram_steps,
+                "histogram_steps": self.histogram_steps, "epoch_lr": self._epoch_lr,
                 "epoch_seconds_so_far": time.perf_counter() - self._epoch_started}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -72,6 +72,7 @@ class EpochMetrics(pl.Callback):
         self.metric_seconds = list(state_dict["metric_seconds"])
         self.diverged_epoch = state_dict["diverged_epoch"]
         self.histogram_steps = list(state_dict.get("histogram_steps", []))
+        self._epoch_lr = state_dict.get("epoch_lr", 0.0)  # a mid-epoch resume skips epoch start
         # A mid-epoch resume skips on_train_epoch_start: count the part already trained.
         self._epoch_started = time.perf_counter() - state_dict["epoch_seconds_so_far"]
         self.resumed = True

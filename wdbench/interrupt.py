@@ -124,6 +124,6 @@ class StopOnSignal(pl.Callback):
 def interruption_summary(stop: RunInterrupted, run_dir: Path, overrides: list[str]) -> dict:
     """What summary.json says about an interrupted run, with the command that continues it."""
     kept = [shlex.quote(o) for o in overrides if not o.startswith("resume=")]
-    command = " ".join(["python -m wdbench", *kept, shlex.quote(f"resume={run_dir}")])
+    command = " ".join(["python -m wdbench", *kept, f"\"resume='{run_dir}'\""])
     return {"signal": stop.name, "signum": stop.signum, "interrupted": stop.where,
             "checkpoint": str(stop.checkpoint), "resume_with": command}

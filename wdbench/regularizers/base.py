@@ -24,8 +24,9 @@ def check_strength(strength) -> float:
 
 
 def check_radius(radius) -> float:
-    if not is_number(radius) or not radius > 0:
-        raise ConfigError("regularizer.radius", radius, "a number > 0 (the constraint's bound)")
+    if not is_number(radius) or not 0 < radius < math.inf:
+        raise ConfigError("regularizer.radius", radius,
+                          "a finite number > 0 (the constraint's bound)")
     return float(radius)
 
 
