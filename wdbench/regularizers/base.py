@@ -37,7 +37,14 @@ def check_ratio(l1_ratio) -> float:
 
 
 class Regularizer:
-    """No regularisation; the base every kind extends."""
+    """No regularisation; the base every kind extends.
+
+    For a stacked grid (wdbench/stacked/), `stack_members` turns a hyperparameter into one
+    value per member and dim 0 of every parameter becomes the member dimension; the kinds then
+    reduce per member (`sum_each`) and broadcast per member (`per_member`), so one class
+    serves an ordinary run and a grid alike."""
+
+    members: int | None = None
 
     def __init__(self, strength: float = 0.0, exclude=(ONE_D,)):
         self.strength = check_strength(strength)
@@ -49,9 +56,37 @@ class Regularizer:
                               f"a list of '{ONE_D}' and name patterns like '*.bias'")
         self._cache: tuple[int, list] | None = None
 
+    def stack_members(self, key: str, values: list[float]) -> None:
+        """One value of `key` (strength, radius) per member of a stacked grid."""
+        self.members = len(values)
+        checked = [getattr(self, key) if v is None else v for v in values]
+        setattr(self, key, torch.tensor(checked, dtype=torch.float32))
+
+    def sum_each(self, tensors) -> torch.Tensor:
+        """The sum of all elements: a scalar, or one sum per member for a stacked grid."""
+        sums = [t.sum() if self.members is None else t.flatten(1).sum(1) for t in tensors]
+        if not sums:
+            return torch.zeros(() if self.members is None else self.members)
+        return sum(sums[1:], sums[0])
+
+    def move_to(self, device: torch.device) -> None:
+        """Put per-member hyperparameters on the model's device once, not every step."""
+        for key in ("strength", "radius"):
+            value = getattr(self, key, None)
+            if isinstance(value, torch.Tensor):
+                setattr(self, key, value.to(device))
+
+    @staticmethod
+    def per_member(value, like: torch.Tensor):
+        """A hyperparameter (a number, or one value per member) shaped to scale `like`."""
+        if isinstance(value, torch.Tensor):
+            return value.to(like.device).view(-1, *[1] * (like.ndim - 1))
+        return value
+
     def is_regularized(self, name: str, param: nn.Parameter) -> bool:
+        unit_ndim = param.ndim - (self.members is not None)  # a member's own shape
         for rule in self.exclude:
-            if (rule == ONE_D and param.ndim <= 1) or fnmatch(name, rule):
+            if (rule == ONE_D and unit_ndim <= 1) or fnmatch(name, rule):
                 return False
         return True
 

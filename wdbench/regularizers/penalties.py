@@ -6,19 +6,11 @@ from torch import nn
 from wdbench.regularizers.base import ONE_D, Regularizer, check_ratio
 
 
-def sum_of_squares(weights: list[torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
-    return sum((p.pow(2).sum() for p in weights), zero)
-
-
-def sum_of_abs(weights: list[torch.Tensor], zero: torch.Tensor) -> torch.Tensor:
-    return sum((p.abs().sum() for p in weights), zero)
-
-
 class L2(Regularizer):
     """(lambda/2)·||w||² added to the loss; its gradient adds lambda·w."""
 
     def penalty(self, model: nn.Module) -> torch.Tensor:
-        return 0.5 * self.strength * sum_of_squares(self.weights(model), super().penalty(model))
+        return 0.5 * self.strength * self.sum_each(p.pow(2) for p in self.weights(model))
 
     def decay_per_step(self, lr: float) -> float | None:
         return lr * self.strength
@@ -30,7 +22,7 @@ class L1(Regularizer):
     around zero instead of landing on it; `l1_prox` gives exact zeros."""
 
     def penalty(self, model: nn.Module) -> torch.Tensor:
-        return self.strength * sum_of_abs(self.weights(model), super().penalty(model))
+        return self.strength * self.sum_each(p.abs() for p in self.weights(model))
 
 
 class ElasticNet(Regularizer):
@@ -42,10 +34,9 @@ class ElasticNet(Regularizer):
         self.l1_ratio = check_ratio(l1_ratio)
 
     def penalty(self, model: nn.Module) -> torch.Tensor:
-        zero = super().penalty(model)
         weights = self.weights(model)
-        l1 = self.l1_ratio * sum_of_abs(weights, zero)
-        l2 = (1 - self.l1_ratio) / 2 * sum_of_squares(weights, zero)
+        l1 = self.l1_ratio * self.sum_each(p.abs() for p in weights)
+        l2 = (1 - self.l1_ratio) / 2 * self.sum_each(p.pow(2) for p in weights)
         return self.strength * (l1 + l2)
 
     def decay_per_step(self, lr: float) -> float | None:

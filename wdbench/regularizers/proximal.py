@@ -5,7 +5,6 @@ import torch
 from torch import nn
 
 from wdbench.regularizers.base import ONE_D, Regularizer, check_radius
-from wdbench.regularizers.penalties import sum_of_abs, sum_of_squares
 
 
 class L1Prox(Regularizer):
@@ -17,14 +16,16 @@ class L1Prox(Regularizer):
         # The objective's term, for logging only (detached): the prox step, not the
         # gradient, enforces it.
         with torch.no_grad():
-            return self.strength * sum_of_abs(self.weights(model), super().penalty(model))
+            return self.strength * self.sum_each(p.abs() for p in self.weights(model))
 
     @torch.no_grad()
     def after_step(self, model: nn.Module, lr: float) -> None:
         threshold = lr * self.strength
-        if threshold:
-            for param in self.weights(model):
-                param.copy_(param.sign() * (param.abs() - threshold).clamp_min(0))
+        if not isinstance(threshold, torch.Tensor) and not threshold:
+            return
+        for param in self.weights(model):
+            shrunk = param.abs() - self.per_member(threshold, param)
+            param.copy_(param.sign() * shrunk.clamp_min(0))
 
 
 class NormBall(Regularizer):
@@ -40,10 +41,10 @@ class NormBall(Regularizer):
     def after_step(self, model: nn.Module, lr: float) -> None:
         weights = self.weights(model)
         if weights:
-            norm = sum_of_squares(weights, super().penalty(model)).sqrt()
+            norm = self.sum_each(p.pow(2) for p in weights).sqrt()
             factor = (self.radius / norm).clamp(max=1.0)  # stays on the device: no host sync
             for param in weights:
-                param.mul_(factor)
+                param.mul_(self.per_member(factor, param))
 
 
 class MaxNorm(Regularizer):
@@ -57,7 +58,11 @@ class MaxNorm(Regularizer):
 
     @torch.no_grad()
     def after_step(self, model: nn.Module, lr: float) -> None:
+        lead = 1 + (self.members is not None)  # dims before a unit's incoming weights
         for param in self.weights(model):
-            rows = param.view(param.shape[0], -1) if param.ndim else param.view(1, 1)
-            norms = rows.norm(dim=1, keepdim=True)
-            rows.mul_((self.radius / norms).clamp(max=1.0))
+            if param.ndim > lead:  # a matrix per member: one row per unit
+                norms = param.flatten(lead).norm(dim=-1)
+                norms = norms.view(*norms.shape, *[1] * (param.ndim - lead))
+            else:  # one entry per unit
+                norms = param.abs()
+            param.mul_((self.per_member(self.radius, norms) / norms).clamp(max=1.0))
