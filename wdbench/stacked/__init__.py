@@ -1,0 +1,1 @@
+"""A grid of runs trained as one stacked model (sweep.vectorize=true)."""
