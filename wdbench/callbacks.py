@@ -7,7 +7,9 @@ import time
 
 import pytorch_lightning as pl
 import torch
+from tensorboard.compat.proto.summary_pb2 import Summary
 
+from wdbench.errors import ConfigError
 from wdbench.metrics import evaluate, weight_metrics
 
 log = logging.getLogger("wdbench")
@@ -15,7 +17,11 @@ PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and t
 
 
 class EpochMetrics(pl.Callback):
-    def __init__(self, data, regularizer, loss_fn):
+    def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1):
+        if not isinstance(every_n_epochs, int) or isinstance(every_n_epochs, bool) \
+                or every_n_epochs < 1:
+            raise ConfigError("metrics.every_n_epochs", every_n_epochs, "a positive integer")
+        self.every_n_epochs = every_n_epochs
         self.data = data
         self.regularizer = regularizer
         self.loss_fn = loss_fn
@@ -35,12 +41,25 @@ class EpochMetrics(pl.Callback):
         if module.device.type == "cuda":
             torch.cuda.synchronize()
         self.train_seconds.append(time.perf_counter() - self._epoch_started)
+        epoch = trainer.current_epoch + 1
+        # metrics.every_n_epochs: the evaluation pass is a sixth of a full Fashion-MNIST epoch,
+        # and more than the whole epoch on a small training set. The last epoch always counts.
+        if epoch % self.every_n_epochs == 0 or epoch == trainer.max_epochs:
+            self.record(trainer, module, epoch, self.training_means(trainer, module))
+
+    def on_train_end(self, trainer, module) -> None:
+        """A run stopped early (e.g. by trainer.max_steps) still ends on a measured epoch."""
+        epoch = len(self.train_seconds)
+        if self.diverged_epoch is None and self.history and self.history[-1]["epoch"] < epoch:
+            self.record(trainer, module, epoch, self.training_means(trainer, module))
+
+    def training_means(self, trainer, module) -> dict:
         lr = trainer.optimizers[0].param_groups[0]["lr"]
         extra = {**module.epoch_means(), "optim/lr": lr}
         decay = self.regularizer.decay_per_step(lr)
         if decay is not None:
             extra["optim/decay_per_step"] = decay
-        self.record(trainer, module, epoch=trainer.current_epoch + 1, extra=extra)
+        return extra
 
     def record(self, trainer, module, epoch: int, extra: dict) -> None:
         started = time.perf_counter()
@@ -54,9 +73,9 @@ class EpochMetrics(pl.Callback):
         measured.update(weight_metrics(self.regularizer.named_weights(module.model)))
         values = to_floats(measured)
         add_gaps(values)
-        self.metric_seconds.append(time.perf_counter() - started)
         if trainer.logger is not None:
-            trainer.logger.log_metrics(values, step=epoch)
+            log_scalars(trainer.logger, values, epoch)
+        self.metric_seconds.append(time.perf_counter() - started)
         self.history.append({"epoch": epoch, **values})
         if not all(math.isfinite(v) for v in values.values()):
             self.diverged_epoch = epoch
@@ -64,6 +83,17 @@ class EpochMetrics(pl.Callback):
             log.warning("diverged at epoch %d: a loss or weight is NaN or infinite; stopping", epoch)
         elif should_print(epoch, trainer.max_epochs):
             log.info(progress_line(epoch, trainer.max_epochs, values, self.train_seconds))
+
+
+def log_scalars(logger, values: dict[str, float], step: int) -> None:
+    """All of an epoch's scalars as one TensorBoard event. Lightning's log_metrics writes an
+    event per scalar (0.6 ms an epoch for a dozen), half the per-epoch cost of a small run."""
+    file_writer = getattr(getattr(logger, "experiment", None), "_get_file_writer", None)
+    if file_writer is None:  # not a TensorBoard logger
+        logger.log_metrics(values, step=step)
+        return
+    scalars = [Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()]
+    file_writer().add_summary(Summary(value=scalars), step)
 
 
 def to_floats(measured: dict) -> dict[str, float]:

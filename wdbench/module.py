@@ -50,7 +50,7 @@ class RegularizedModule(pl.LightningModule):
         """Train one block of minibatches (data/loader.py): the minibatch loop is a plain
         PyTorch loop, so Lightning's per-batch machinery runs once per block, not per step."""
         optimizer = self.optimizers().optimizer
-        progress = optimizer_step_progress(self.trainer)
+        schedulers = [c for c in self.trainer.lr_scheduler_configs if c.interval == "step"]
         data_losses, penalties = [], []
         for x, y in block:
             data_loss = self.loss_fn(self.model(x), y)
@@ -58,15 +58,16 @@ class RegularizedModule(pl.LightningModule):
             # A constant zero penalty (no regulariser) adds nothing to the gradient: skip it.
             (data_loss + penalty if penalty.requires_grad else data_loss).backward()
             self.update(optimizer)
-            progress.increment_ready()
-            progress.increment_completed()
             data_losses.append(data_loss.detach())
             penalties.append(penalty.detach())
-            self.steps += 1
-            self.step_schedulers("step", self.steps)
+            for config in schedulers:  # as Lightning steps them under automatic optimization
+                if (self.steps + len(data_losses)) % config.frequency == 0:
+                    config.scheduler.step()
         # Summed on the device, once per block: no host sync, no per-step logging.
         self.data_loss_sum += torch.stack(data_losses).sum()
         self.penalty_sum += torch.stack(penalties).sum()
+        self.steps += len(data_losses)
+        count_optimizer_steps(self.trainer, len(data_losses))
 
     def update(self, optimizer) -> None:
         """One optimizer step with the regulariser's hooks around it. Group 0 holds the
@@ -79,13 +80,8 @@ class RegularizedModule(pl.LightningModule):
         optimizer.zero_grad(set_to_none=True)
 
     def on_train_epoch_end(self) -> None:
-        self.step_schedulers("epoch", self.current_epoch + 1)
-
-    def step_schedulers(self, interval: str, count: int) -> None:
-        """Step lr schedulers as Lightning does under automatic optimization (not under manual).
-        `count`: steps into this epoch, or epochs done."""
         for config in self.trainer.lr_scheduler_configs:
-            if config.interval == interval and count % config.frequency == 0:
+            if config.interval == "epoch" and (self.current_epoch + 1) % config.frequency == 0:
                 config.scheduler.step()
 
     def epoch_means(self) -> dict[str, torch.Tensor]:
@@ -99,8 +95,11 @@ class RegularizedModule(pl.LightningModule):
         checkpoint["wdbench_config"] = self.config
 
 
-def optimizer_step_progress(trainer: pl.Trainer):
+def count_optimizer_steps(trainer: pl.Trainer, steps: int) -> None:
     """Lightning counts optimizer steps (trainer.global_step, max_steps, the checkpoint's
-    global_step) when its optimizer wrapper steps; training_step steps the optimizer itself and
-    counts them here, in the record Lightning's manual optimization keeps."""
-    return trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
+    global_step) when its optimizer wrapper steps; training_step steps the optimizer itself, so
+    it adds them to the record Lightning's manual optimization keeps."""
+    progress = trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
+    for _ in range(steps):
+        progress.increment_ready()
+        progress.increment_completed()

@@ -90,7 +90,7 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str]) -> dict:
     loss_fn = LOSSES[data.task]
     config = OmegaConf.to_container(cfg, resolve=True)
     module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config)
-    metrics = EpochMetrics(data, regularizer, loss_fn)
+    metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs)
     trainer = make_trainer(cfg.trainer, run_dir, [metrics])
 
     trainer.fit(module, datamodule=data)
