@@ -38,12 +38,12 @@ def epoch_table(rows: dict, train_rows: int) -> None:
           "steps, the per-epoch metrics (evaluation pass on train subset, validation and test; "
           "weight norms) and their TensorBoard logging. `b train` is its training steps alone.\n")
     print("| model | batch | a: plain PyTorch | b: wdbench | b train | b metrics "
-          "| c: torchvision + DataLoader | b/a | c/b | metrics / b |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| c: torchvision + DataLoader | b/a | b train/a | c/b | metrics / b |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (kind, batch), m in rows.items():
         print(f"| {kind} | {batch} | {m['a']:.3f} | {m['b']:.3f} | {m['b_train']:.3f} | "
               f"{m['metrics']:.4f} | {m['c']:.2f} | {m['b'] / m['a']:.2f} | "
-              f"{m['c'] / m['b']:.1f} | {m['metrics'] / m['b']:.1%} |")
+              f"{m['b_train'] / m['a']:.2f} | {m['c'] / m['b']:.1f} | {m['metrics'] / m['b']:.1%} |")
     counts = next(iter(rows.values()))["epochs"]
     print(f"\nEpochs timed per row: a {counts['a']}, b {counts['b']}, c {counts['c']}.\n")
 

@@ -2,7 +2,7 @@
 torchvision + DataLoader approach costs over wdbench. Prints Markdown for results/performance.md.
 
     python scripts/benchmark.py            # full: all 55,000 training images (about 5 minutes)
-    python scripts/benchmark.py --quick    # 10,000 images, fewer epochs (1-2 minutes)
+    python scripts/benchmark.py --quick    # 10,000 images, 2 rounds, 1 start-up try (1-2 minutes)
 
 In one process, on the same data (real Fashion-MNIST, loaded once), model, batch size and
 threads, interleaved round by round, it times epochs of (a) a plain PyTorch loop, (b) wdbench's
@@ -36,8 +36,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="10,000 images, 2 rounds, 1 start-up try")
     p.add_argument("--train-size", type=int, help="training images (default: all, 55,000)")
-    p.add_argument("--epochs", type=int, help="epochs of (a) and (b) per round (default 3; quick 2)")
-    p.add_argument("--rounds", type=int, help="interleaved rounds a, b, c (default 3; quick 2)")
+    p.add_argument("--epochs", type=int, default=2, help="epochs of (a) and (b) per round")
+    p.add_argument("--rounds", type=int, help="interleaved rounds a, b, c (default 4; quick 2)")
     p.add_argument("--common-epochs", type=int, default=1, help="epochs of (c) per round")
     p.add_argument("--models", default="linear,mlp")
     p.add_argument("--batch-sizes", default="256,1024")
@@ -49,22 +49,25 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     quick = args.quick
     args.train_size = args.train_size or (10000 if quick else None)
-    args.epochs = args.epochs or (2 if quick else 3)
-    args.rounds = args.rounds or (2 if quick else 3)
+    args.rounds = args.rounds or (2 if quick else 4)
     args.startup_tries = args.startup_tries or (1 if quick else 3)
     args.models = args.models.split(",")
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
     return args
 
 
-def machine(threads: int) -> str:
+def load_average() -> str:
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def machine(threads: int, load_at_start: str) -> str:
     with open("/proc/cpuinfo") as cpuinfo:
         cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
                     if line.startswith("model name")), platform.processor() or "unknown CPU")
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (f"{cpu}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
             f"{threads} torch threads, torch {torch.__version__}, Lightning {pl.__version__}, "
-            f"Python {platform.python_version()}, {platform.system()}; load average at start {load}")
+            f"Python {platform.python_version()}, {platform.system()}; load average (1, 5, 15 min) "
+            f"{load_at_start} at the start, {load_average()} at the end")
 
 
 def time_config(args, kind, batch_size, data, common_data, tmp: Path) -> dict:
@@ -109,7 +112,7 @@ def progress(what: str, started: float) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    started = time.perf_counter()
+    started, load_at_start = time.perf_counter(), load_average()
     quiet_lightning()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="wdbench-bench-") as tmp_name:
@@ -129,7 +132,7 @@ def main(argv=None) -> None:
             progress("timed start-up", started)
             sweep = proc.multirun(args.jobs, args.threads, tmp / "multirun")
             progress("timed the multirun", started)
-        report.print_all(args, rows, held, start, sweep, machine(args.threads))
+        report.print_all(args, rows, held, start, sweep, machine(args.threads, load_at_start))
     print(f"\nBenchmark wall time: {time.perf_counter() - started:.0f} s.")
 
 

@@ -15,6 +15,7 @@ from wdbench.models import MLP
 from wdbench.module import RegularizedModule, squared_error
 from wdbench.regularizers import L2
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*LeafSpec")  # inside Lightning, not ours
 TRAIN, BATCH, EPOCHS, SEED, LR, LAMBDA = 22, 4, 3, 3, 0.05, 0.1
 STEPS_PER_EPOCH = math.ceil(TRAIN / BATCH)  # 6, the last minibatch has 2 rows
 
