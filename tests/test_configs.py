@@ -48,7 +48,8 @@ def test_experiment_composes_and_instantiates(experiment):
     regularizer = instantiate(cfg.regularizer)
     optimizer = instantiate(cfg.optimizer)(regularizer.param_groups(model))
     assert isinstance(optimizer, torch.optim.Optimizer)
-    x, _ = next(iter(data.train_dataloader()))
+    first_block = next(iter(data.train_dataloader()))
+    x, _ = next(iter(first_block))
     assert model(x).shape == (len(x), data.num_outputs)
 
 

@@ -33,6 +33,7 @@ class RegularizedModule(pl.LightningModule):
         self.make_scheduler = make_scheduler  # optimizer -> lr scheduler, or None
         self.loss_fn = loss_fn
         self.config = config or {}
+        self.automatic_optimization = False  # training_step runs the minibatch loop itself
         self.reset_epoch_sums()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -48,14 +49,44 @@ class RegularizedModule(pl.LightningModule):
     def on_train_epoch_start(self) -> None:
         self.reset_epoch_sums()
 
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        data_loss = self.loss_fn(self.model(x), y)
-        penalty = self.regularizer.penalty(self.model)
-        self.data_loss_sum += data_loss.detach()
-        self.penalty_sum += penalty.detach()
-        self.steps += 1
-        return data_loss + penalty
+    def training_step(self, block, block_idx):
+        """Train one block of minibatches (data/loader.py): the minibatch loop is a plain
+        PyTorch loop, so Lightning's per-batch machinery runs once per block, not per step."""
+        optimizer = self.optimizers().optimizer
+        schedulers = [c for c in self.trainer.lr_scheduler_configs if c.interval == "step"]
+        data_losses, penalties = [], []
+        for x, y in block:
+            data_loss = self.loss_fn(self.model(x), y)
+            penalty = self.regularizer.penalty(self.model)
+            # A constant zero penalty (no regulariser) adds nothing to the gradient: skip it.
+            # The sum: a stacked grid's losses are one per member (each its own gradients).
+            (data_loss + penalty if penalty.requires_grad else data_loss).sum().backward()
+            self.update(optimizer)
+            data_losses.append(data_loss.detach())
+            penalties.append(penalty.detach())
+            for config in schedulers:  # as Lightning steps them under automatic optimization
+                if (self.steps + len(data_losses)) % config.frequency == 0:
+                    config.scheduler.step()
+        # Summed on the device, once per block: no host sync, no per-step logging.
+        self.data_loss_sum = self.data_loss_sum + torch.stack(data_losses).sum(0)
+        self.penalty_sum = self.penalty_sum + torch.stack(penalties).sum(0)
+        self.steps += len(data_losses)
+        count_optimizer_steps(self.trainer, len(data_losses))
+
+    def update(self, optimizer) -> None:
+        """One optimizer step with the regulariser's hooks around it. Group 0 holds the
+        regularised weights (Regularizer.param_groups puts them first), so its lr is the one
+        decoupled decay follows, scheduled or not."""
+        lr = optimizer.param_groups[0]["lr"]
+        self.regularizer.before_update(self.model, lr)
+        optimizer.step()
+        self.regularizer.after_step(self.model, lr)
+        optimizer.zero_grad(set_to_none=True)
+
+    def on_train_epoch_end(self) -> None:
+        for config in self.trainer.lr_scheduler_configs:
+            if config.interval == "epoch" and (self.current_epoch + 1) % config.frequency == 0:
+                config.scheduler.step()
 
     def epoch_means(self) -> dict[str, torch.Tensor]:
         steps = max(self.steps, 1)
@@ -67,15 +98,6 @@ class RegularizedModule(pl.LightningModule):
             return optimizer
         scheduler = {"scheduler": self.make_scheduler(optimizer), "interval": "epoch"}
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
-
-    # Group 0 holds the regularised weights (Regularizer.param_groups puts them first), so its
-    # lr is the one decoupled decay follows, scheduled or not.
-    def on_before_optimizer_step(self, optimizer) -> None:
-        self.regularizer.before_update(self.model, optimizer.param_groups[0]["lr"])
-
-    def optimizer_step(self, epoch, batch_idx, optimizer, optimizer_closure=None) -> None:
-        super().optimizer_step(epoch, batch_idx, optimizer, optimizer_closure)
-        self.regularizer.after_step(self.model, optimizer.param_groups[0]["lr"])
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["wdbench_config"] = self.config
@@ -90,3 +112,13 @@ class RegularizedModule(pl.LightningModule):
             self.data_loss_sum.copy_(sums["data_loss_sum"])
             self.penalty_sum.copy_(sums["penalty_sum"])
             self.steps = sums["steps"]
+
+
+def count_optimizer_steps(trainer: pl.Trainer, steps: int) -> None:
+    """Lightning counts optimizer steps (trainer.global_step, max_steps, the checkpoint's
+    global_step) when its optimizer wrapper steps; training_step steps the optimizer itself, so
+    it adds them to the record Lightning's manual optimization keeps."""
+    progress = trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
+    for _ in range(steps):
+        progress.increment_ready()
+        progress.increment_completed()

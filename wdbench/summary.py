@@ -72,6 +72,7 @@ def build_summary(status: str, overrides: list[str], seed: int, threads: int, hi
         "epochs": last.get("epoch", 0),
         "wall_time": wall_time,
         "seconds_per_epoch": median(train_seconds),
+        "train_seconds": sum(train_seconds),  # all training epochs, without the metrics
         "metric_seconds_per_epoch": median(metric_seconds),
         "seed": seed,
         "threads": threads,

@@ -8,6 +8,10 @@ import torch
 
 from wdbench.data.splits import Splits, check_count
 
+# Rows per Lightning batch (a block of minibatches). 1 minibatch per block when the batch size is
+# larger; set TensorDataModule.block_rows = batch size to see every step as a Lightning batch.
+BLOCK_ROWS = 8192
+
 
 class EpochShuffle:
     """A seeded permutation per epoch. Lightning calls `set_epoch` on a loader's `sampler`
@@ -25,31 +29,51 @@ class EpochShuffle:
         return torch.randperm(count, generator=gen)
 
 
-class TensorBatches:
-    """An iterable of (x, y) minibatches that Lightning's fit loop accepts like a DataLoader.
-    Resumable: Lightning saves `state_dict()` in checkpoints and, on a resume mid-epoch, hands
-    it back, so the epoch goes on from the next batch (Lightning does not prefetch from a
-    loader with a length, so batches yielded = batches trained)."""
+class MinibatchBlock:
+    """Consecutive minibatches of one epoch's order, which Lightning sees as one batch. Each
+    minibatch is gathered only when the training loop reaches it: small and cache-warm, and
+    no copy of the whole block."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, index: torch.Tensor, batch_size: int):
+        self.x, self.y, self.index = x, y, index
+        self.batch_size = batch_size
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.index) / self.batch_size)
+
+    def __iter__(self):
+        for start in range(0, len(self.index), self.batch_size):
+            index = self.index[start : start + self.batch_size]
+            yield self.x[index], self.y[index]
+
+
+class TensorBatches:
+    """An iterable that Lightning's fit loop accepts like a DataLoader. It yields blocks of
+    about `block_rows` rows (whole minibatches): Lightning's own work per batch, about 0.2 ms,
+    is as much as a linear model's whole training step, so it is paid once per block.
+    The minibatches, their order and their contents are those of a plain per-minibatch loop."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
+                 block_rows: int = BLOCK_ROWS):
         self.x, self.y = x, y
         self.batch_size = batch_size
+        self.minibatches_per_block = max(1, block_rows // batch_size)
         self.sampler = EpochShuffle(seed)
         self.batches_yielded = 0
         self._resume: dict | None = None
 
     def __len__(self) -> int:
-        return math.ceil(len(self.x) / self.batch_size)
+        return math.ceil(math.ceil(len(self.x) / self.batch_size) / self.minibatches_per_block)
 
     def __iter__(self):
         # A generator: this body runs at the first batch, after Lightning's set_epoch.
         order = self.sampler.order(len(self.x)).to(self.x.device)
         skip = self.resume_position()
         self.batches_yielded = skip
-        for start in range(skip * self.batch_size, len(order), self.batch_size):
-            index = order[start : start + self.batch_size]
+        rows = self.minibatches_per_block * self.batch_size
+        for start in range(skip * rows, len(order), rows):
             self.batches_yielded += 1
-            yield self.x[index], self.y[index]
+            yield MinibatchBlock(self.x, self.y, order[start : start + rows], self.batch_size)
 
     def resume_position(self) -> int:
         """Batches to skip: those already trained in this epoch before the checkpoint."""
@@ -73,7 +97,7 @@ class TensorDataModule(pl.LightningDataModule):
         self.splits = splits
         self.batch_size = check_count("data.batch_size", batch_size, 1, 10**9)
         self.seed = seed
-        self.train_eval_index = train_eval_subset(len(splits.train_x), len(splits.test_x), seed)
+        self.block_rows = BLOCK_ROWS
         self._eval_sets = None
 
     @property
@@ -96,28 +120,25 @@ class TensorDataModule(pl.LightningDataModule):
         for name, value in vars(self.splits).items():
             if isinstance(value, torch.Tensor):
                 setattr(self.splits, name, value.to(device))
-        self.train_eval_index = self.train_eval_index.to(device)
         self._eval_sets = None
 
     def train_dataloader(self) -> TensorBatches:
-        return TensorBatches(self.splits.train_x, self.splits.train_y, self.batch_size, self.seed)
+        return TensorBatches(self.splits.train_x, self.splits.train_y, self.batch_size, self.seed,
+                             self.block_rows)
 
     def eval_sets(self) -> dict:
         """The splits evaluated every epoch, all through the same code path. `train` is the
-        training set, or a fixed subset the size of the test set when it is larger (DeepOBS)."""
+        training set, or a fixed subset the size of the test set when it is larger (DeepOBS):
+        its first rows, which are a seeded random subset because the training rows are stored
+        in a seeded random order (drawn from a shuffled pool, or i.i.d.). A view, not a copy:
+        the data is held once."""
         if self._eval_sets is not None:
             return self._eval_sets
         s = self.splits
-        sets = {"train": (s.train_x[self.train_eval_index], s.train_y[self.train_eval_index])}
+        count = min(len(s.train_x), len(s.test_x))
+        sets = {"train": (s.train_x[:count], s.train_y[:count])}
         if len(s.val_x):
             sets["val"] = (s.val_x, s.val_y)
         sets["test"] = (s.test_x, s.test_y)
         self._eval_sets = sets
         return sets
-
-
-def train_eval_subset(train_count: int, test_count: int, seed: int) -> torch.Tensor:
-    if train_count <= test_count:
-        return torch.arange(train_count)
-    gen = torch.Generator().manual_seed(seed + 31337)
-    return torch.randperm(train_count, generator=gen)[:test_count].sort().values
