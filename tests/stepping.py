@@ -24,8 +24,10 @@ class StepRecorder(pl.Callback):
 
 
 def tiny_data(train_size: int = 40, batch_size: int = 8):
-    return make_synthetic(batch_size=batch_size, train_size=train_size, test_size=10,
+    data = make_synthetic(batch_size=batch_size, train_size=train_size, test_size=10,
                           num_inputs=NUM_INPUTS, seed=0)
+    data.block_rows = 1  # one minibatch per Lightning batch: StepRecorder sees every step
+    return data
 
 
 def tiny_mlp(seed: int = 0) -> MLP:

@@ -127,7 +127,7 @@ def test_missing_files(tmp_path, no_system_copy):
     ({"default": b"just some text, not data"}, "is not an unsigned-byte IDX file"),
     ({"default": idx_header((100,)) + bytes(100)}, "expected 28x28 images, got shape"),
     ({"default": idx_header((60000, 28, 28)) + bytes(5000)},
-     "train-images-idx3-ubyte is truncated or corrupt"),
+     "-images-idx3-ubyte is truncated or corrupt"),
 ])
 def test_files_of_the_wrong_kind(tmp_path, no_system_copy, contents, message):
     write_files(tmp_path / "root", contents)

@@ -13,6 +13,7 @@ from conftest import run_cli, run_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from wdbench import train
+from wdbench.data import loader
 from wdbench.errors import ConfigError
 
 # Dropout on, so the RNG state matters; 10 batches an epoch, 4 epochs.
@@ -45,6 +46,9 @@ class SignalAtStep(pl.Callback):
 def signal_at(monkeypatch):
     """Adds SignalAtStep to the real Trainer that train.run builds."""
     def install(signum: int, step: int):
+        # One minibatch per Lightning batch, so a signal can land after any step (a run
+        # trains in blocks of minibatches and stops at a block's end).
+        monkeypatch.setattr(loader, "BLOCK_ROWS", 1)
         sender = SignalAtStep(signum, step)
         make_trainer = train.make_trainer
         monkeypatch.setattr(train, "make_trainer", lambda cfg, run_dir, callbacks: make_trainer(
@@ -55,7 +59,9 @@ def signal_at(monkeypatch):
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("whole")
-    return run_config(run_dir, SMALL), (run_dir / "history.csv").read_text()
+    with pytest.MonkeyPatch.context() as patch:  # blocks as in signal_at: the same float sums
+        patch.setattr(loader, "BLOCK_ROWS", 1)
+        return run_config(run_dir, SMALL), (run_dir / "history.csv").read_text()
 
 
 @pytest.mark.parametrize(("signum", "step", "where"), [

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wdbench.callbacks import CHECK_EVERY, GPU_CHECK_EVERY
 from wdbench.regularizers import Regularizer
 
 
@@ -34,6 +35,7 @@ class RegularizedModule(pl.LightningModule):
         self.loss_fn = loss_fn
         self.config = config or {}
         self.automatic_optimization = False  # training_step runs the minibatch loop itself
+        self.stop_on_nonfinite = True  # a stacked grid freezes diverged members instead
         self.reset_epoch_sums()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,6 +66,8 @@ class RegularizedModule(pl.LightningModule):
             self.update(optimizer)
             data_losses.append(data_loss.detach())
             penalties.append(penalty.detach())
+            if self.nonfinite_due(len(data_losses), data_losses[-1] + penalties[-1]):
+                break  # the divergence guard (callbacks.py) stops the run after this block
             for config in schedulers:  # as Lightning steps them under automatic optimization
                 if (self.steps + len(data_losses)) % config.frequency == 0:
                     config.scheduler.step()
@@ -72,6 +76,14 @@ class RegularizedModule(pl.LightningModule):
         self.penalty_sum = self.penalty_sum + torch.stack(penalties).sum(0)
         self.steps += len(data_losses)
         count_optimizer_steps(self.trainer, len(data_losses))
+
+    def nonfinite_due(self, steps_in_block: int, loss: torch.Tensor) -> bool:
+        """Every few steps, whether the loss is NaN or infinite: a block can be a whole epoch,
+        so the check cannot wait for its end. Each check is a host sync: fewer on a GPU."""
+        every = CHECK_EVERY if loss.device.type == "cpu" else GPU_CHECK_EVERY
+        if not self.stop_on_nonfinite or steps_in_block % every:
+            return False
+        return not torch.isfinite(loss).all().item()
 
     def update(self, optimizer) -> None:
         """One optimizer step with the regulariser's hooks around it. Group 0 holds the
