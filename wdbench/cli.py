@@ -10,6 +10,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from wdbench.errors import WdbenchError
+from wdbench.sweep import finished_summary, share_threads
 from wdbench.summary import write_json_atomic
 from wdbench.train import run
 
@@ -23,6 +24,13 @@ def hydra_main(cfg: DictConfig):
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
+        done = finished_summary(run_dir, overrides)
+        if done is not None:
+            log.info("already %s, skipped: %s", done["status"], run_dir / "summary.json")
+            return done.get("val_loss")
+        share_threads(cfg, hydra_cfg)
     try:
         summary = run(cfg, run_dir, overrides)
     except WdbenchError as err:
