@@ -1,0 +1,87 @@
+"""Group runs into configurations (everything but the seed and the fold), mean and std over
+the repeats, and the lambda a validation set picks next to the one the test set would."""
+
+import math
+
+import pandas as pd
+
+REPEAT_KEYS = ("seed", "data.fold")  # what varies between repeats of one configuration
+IGNORED_KEYS = ("threads", "name")  # how a run was executed or filed, not what it is
+FINISHED = ("completed",)
+TABLE_METRICS = ("test_acc", "test_loss", "gap_acc", "gap_loss", "val_loss", "weight_l2",
+                 "weight_zero_frac")
+
+
+def varying_keys(runs: pd.DataFrame, config_keys: list[str]) -> list[str]:
+    """Config keys whose value differs between the runs: what the sweep swept."""
+    keys = []
+    for key in config_keys:
+        if key in REPEAT_KEYS or key in IGNORED_KEYS:
+            continue
+        if runs[key].astype(str).nunique(dropna=False) > 1:
+            keys.append(key)
+    return keys
+
+
+def split_keys(runs: pd.DataFrame, config_keys: list[str], knobs: list[str]):
+    """(setting keys, knob keys): a line in a plot is a setting, its x axis a knob."""
+    varying = varying_keys(runs, config_keys)
+    knobs = [k for k in knobs if k in varying]
+    return [k for k in varying if k not in knobs], knobs
+
+
+def label(row, keys: list[str]) -> str:
+    return ", ".join(f"{k}={row[k]}" for k in keys) if keys else "all runs"
+
+
+def aggregate(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per configuration: runs, finished runs, mean and std of each metric over the
+    finished ones (diverged and failed runs are counted, never averaged)."""
+    rows = []
+    grouped = runs.groupby(keys, dropna=False, sort=True) if keys else [((), runs)]
+    for values, group in grouped:
+        values = values if isinstance(values, tuple) else (values,)
+        ok = group[group["status"].isin(FINISHED)]
+        row = dict(zip(keys, values))
+        row["runs"] = len(group)
+        row["finished"] = len(ok)
+        for metric in TABLE_METRICS + ("val_acc", "train_loss", "train_acc"):
+            series = pd.to_numeric(ok[metric], errors="coerce").dropna()
+            row[metric] = series.mean() if len(series) else math.nan
+            row[metric + "_std"] = series.std(ddof=1) if len(series) > 1 else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def choose(table: pd.DataFrame, settings: list[str], knobs: list[str], select: str):
+    """Per setting: the configuration the validation metric picks, and the one the test metric
+    would pick (only configurations whose runs all finished can be picked)."""
+    maximise = select.endswith("acc")
+    test_metric = "test_acc" if maximise else "test_loss"
+    rows = []
+    groups = table.groupby(settings, dropna=False, sort=True) if settings else [((), table)]
+    for values, group in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        eligible = group[(group["finished"] == group["runs"]) & group[select].notna()]
+        row = dict(zip(settings, values))
+        if eligible.empty:
+            row["chosen"] = "no validation metric" if group[select].isna().all() else "none"
+            rows.append(row)
+            continue
+        on_val = eligible.loc[eligible[select].idxmax() if maximise else eligible[select].idxmin()]
+        tested = group[group["finished"] == group["runs"]].dropna(subset=[test_metric])
+        on_test = tested.loc[tested[test_metric].idxmax() if maximise
+                             else tested[test_metric].idxmin()]
+        row["chosen"] = knob_text(on_val, knobs)
+        row[select] = on_val[select]
+        row["test_acc"], row["test_loss"] = on_val["test_acc"], on_val["test_loss"]
+        row["best on test"] = knob_text(on_test, knobs)
+        row["best test_acc"] = on_test["test_acc"]
+        row["best test_loss"] = on_test["test_loss"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def knob_text(row, knobs: list[str]) -> str:
+    """"strength=0.001": the short name of each tuned key and its value."""
+    return ", ".join(f"{k.rsplit('.', 1)[-1]}={row[k]:g}" for k in knobs) if knobs else "-"

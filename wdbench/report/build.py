@@ -1,0 +1,75 @@
+"""One report: runs.csv, configurations.csv, report.md and the plots, in one folder."""
+
+import os
+from pathlib import Path
+
+from wdbench.report import aggregate, collect, markdown, plots
+
+KNOB = "regularizer.strength"
+
+
+def relative(path: str, base: Path) -> str:
+    return os.path.relpath(path, base)
+
+
+def histories_by_config(runs, keys, source) -> dict:
+    """Per-epoch curves of the completed runs, by configuration, in the table's order."""
+    histories: dict[str, list] = {}
+    done = runs[runs["status"] == "completed"]
+    for _, row in (done.sort_values(keys) if keys else done).iterrows():
+        history = collect.read_history(Path(row["run_dir"]), source)
+        if not history.empty:
+            name = ", ".join(f"{k.rsplit('.', 1)[-1]}={row[k]:g}" if isinstance(row[k], float)
+                             else f"{k.rsplit('.', 1)[-1]}={row[k]}" for k in keys)
+            histories.setdefault(name or "all runs", []).append(history)
+    return histories
+
+
+def make_report(paths, out, source="summary", knobs=(KNOB,), select="val_loss",
+                curves=False, title="wdbench report", command="") -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = collect.collect(paths, source)
+    if runs.empty:
+        raise SystemExit(f"error: no run directories (with .hydra/config.yaml) under {paths}")
+    config_keys = [c for c in runs.columns if c not in collect.METRICS and c not in
+                   ("run_dir", "status", "epochs", "wall_time", "error")]
+    settings, knob_keys = aggregate.split_keys(runs, config_keys, list(knobs))
+    keys = settings + knob_keys
+    for knob in knob_keys:  # numbers sort as numbers, not as text
+        runs[knob] = runs[knob].astype(float)
+    table = aggregate.aggregate(runs, keys)
+    chosen = aggregate.choose(table, settings, knob_keys, select)
+    runs.to_csv(out / "runs.csv", index=False)
+    table.to_csv(out / "configurations.csv", index=False)
+
+    figures = []
+    if knob_keys and table[knob_keys[0]].nunique() > 1:
+        plots.against_knob(table, settings, knob_keys[0], out / "vs_lambda.png")
+        figures.append("vs_lambda.png")
+    if curves:
+        plots.curves(histories_by_config(runs, keys, source), out / "curves.png")
+        figures.append("curves.png")
+
+    finished = int((runs["status"] == "completed").sum())
+    lines = [f"# {title}", ""]
+    if command:
+        lines += [f"`{command}`", ""]
+    lines += [
+        f"{len(runs)} runs ({finished} completed), read from "
+        + ("TensorBoard event files" if source == "tensorboard" else "summary.json files")
+        + f"; total run time {runs['wall_time'].sum():.0f} s."
+        if "wall_time" in runs and runs["wall_time"].notna().any() else
+        f"{len(runs)} runs ({finished} completed), read from {source}.",
+        "",
+        "## Per configuration (mean ± std over seeds / folds)", "",
+        markdown.configurations(table, keys), "",
+        f"## λ chosen on validation ({select}) and the best on test", "",
+        markdown.choices(chosen, settings, select), "",
+        "## Runs that did not complete", "",
+        markdown.unfinished(runs, lambda p: relative(p, Path.cwd())), "",
+    ]
+    lines += [f"![{name}]({name})" for name in figures]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    return {"runs": runs, "table": table, "chosen": chosen, "settings": settings,
+            "knobs": knob_keys, "figures": figures}
