@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
-from wdbench.report.build import KNOB, make_report  # noqa: E402
+from wdbench.report.build import KNOB, make_report
 
 
 def main() -> None:

@@ -6,10 +6,10 @@ import os
 
 import pytest
 import yaml
+from conftest import run_cli
 from hydra import compose, initialize_config_dir
 from hydra.types import RunMode
 
-from conftest import run_cli
 from wdbench.cli import CONF_DIR
 from wdbench.sweep import job_threads
 
@@ -66,15 +66,18 @@ def test_grid_experiments_are_sweeps(experiment, size):
 
 
 def test_parallel_sweep_shares_cores_and_resumes(tmp_path):
-    """joblib runs the grid with cores // 2 threads per job; re-running the same sweep dir skips
-    the finished run, reruns the failed and the interrupted one, and runs the new one."""
+    """joblib runs the grid with cores // 2 threads per job, and a failing job (λ = -1) stops
+    no other; re-running the same sweep dir skips the finished run, reruns the failed and the
+    interrupted one, and runs the new one."""
     sweep = tmp_path / "sweep"
     args = [*TINY, "hydra/launcher=parallel", "hydra.launcher.n_jobs=2",
             f"hydra.sweep.dir={sweep}"]
-    first = run_cli([*args, "regularizer.strength=0,1,3"], cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    first = run_cli([*args, "regularizer.strength=-1,0,1,3"], cwd=tmp_path)
+    assert first.returncode == 1 and "1 job(s) failed" in first.stderr
     runs = by_strength(sweep)
+    assert runs.pop("-1")["status"] == "failed"
     assert sorted(runs) == ["0", "1", "3"]
+    assert {r["status"] for r in runs.values()} == {"completed"}
     assert {r["threads"] for r in runs.values()} == {max(1, CORES // 2)}
 
     kept, failed, killed = (job_dir(sweep, v) for v in (0, 1, 3))
@@ -85,8 +88,9 @@ def test_parallel_sweep_shares_cores_and_resumes(tmp_path):
 
     second = run_cli([*args, "regularizer.strength=0,1,3,10"], cwd=tmp_path)
     assert second.returncode == 0, second.stderr
-    runs = summaries(sweep)
-    assert len(runs) == 4 and all(r["status"] == "completed" for r in runs.values())
+    runs = by_strength(sweep)
+    assert sorted(runs) == ["-1", "0", "1", "10", "3"]
+    assert all(runs[s]["status"] == "completed" for s in ("0", "1", "3", "10"))
     assert (kept / "summary.json").read_text() == kept_before  # not run again
     assert "already completed, skipped" in (kept / "wdbench.log").read_text()
 
@@ -102,17 +106,6 @@ def test_submitit_local_launcher(tmp_path):
     (run,) = summaries(sweep).values()
     assert run["status"] == "completed" and run["threads"] == 1
     assert list((sweep / ".submitit").glob("*/*_result.pkl"))  # it went through submitit
-
-
-def test_failing_job_does_not_stop_the_sweep(tmp_path):
-    sweep = tmp_path / "sweep"
-    result = run_cli([*TINY, "regularizer.strength=-1,3", f"hydra.sweep.dir={sweep}"],
-                     cwd=tmp_path)
-    assert result.returncode == 1
-    assert "1 job(s) failed" in result.stderr
-    runs = by_strength(sweep)
-    assert runs["-1"]["status"] == "failed"
-    assert runs["3"]["status"] == "completed"
 
 
 def test_optuna_search_optimises_validation_and_resumes(tmp_path):

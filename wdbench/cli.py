@@ -10,8 +10,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from wdbench.errors import WdbenchError
-from wdbench.sweep import finished_summary, share_threads
 from wdbench.summary import write_json_atomic
+from wdbench.sweep import finished_summary, share_threads
 from wdbench.train import run
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"

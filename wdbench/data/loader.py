@@ -26,18 +26,27 @@ class EpochShuffle:
 
 
 class TensorBatches:
-    """An iterable of (x, y) minibatches that Lightning's fit loop accepts like a DataLoader."""
+    """An iterable of (x, y) minibatches that Lightning's fit loop accepts like a DataLoader.
+    Under DDP (world_size > 1) each rank takes its own slice of the same seeded permutation,
+    as DistributedSampler(drop_last=True) does: disjoint shares, equal step counts."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
+                 rank: int = 0, world_size: int = 1):
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.sampler = EpochShuffle(seed)
+        self.rank, self.world_size = rank, world_size
+
+    def share(self) -> int:
+        return len(self.x) // self.world_size if self.world_size > 1 else len(self.x)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.x) / self.batch_size)
+        return math.ceil(self.share() / self.batch_size)
 
     def __iter__(self):
         order = self.sampler.order(len(self.x)).to(self.x.device)
+        if self.world_size > 1:
+            order = order[: self.share() * self.world_size][self.rank :: self.world_size]
         for start in range(0, len(order), self.batch_size):
             index = order[start : start + self.batch_size]
             yield self.x[index], self.y[index]
@@ -78,7 +87,9 @@ class TensorDataModule(pl.LightningDataModule):
         self._eval_sets = None
 
     def train_dataloader(self) -> TensorBatches:
-        return TensorBatches(self.splits.train_x, self.splits.train_y, self.batch_size, self.seed)
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        return TensorBatches(self.splits.train_x, self.splits.train_y, self.batch_size, self.seed,
+                             rank, world)
 
     def eval_sets(self) -> dict:
         """The splits evaluated every epoch, all through the same code path. `train` is the

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from wdbench.summary import FINAL_KEYS
 
@@ -48,7 +49,7 @@ def read_config(run_dir: Path) -> dict:
     config = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     try:
         node = OmegaConf.to_container(config, resolve=True)
-    except Exception:  # an interpolation that only resolves inside Hydra
+    except OmegaConfBaseException:  # an interpolation that only resolves inside Hydra
         node = OmegaConf.to_container(config, resolve=False)
     flat = {k: v for k, v in flatten(node).items() if not k.rsplit(".", 1)[-1].startswith("_")}
     hydra_yaml = run_dir / ".hydra" / "hydra.yaml"

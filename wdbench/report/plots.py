@@ -7,11 +7,11 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from wdbench.report.aggregate import label  # noqa: E402
+from wdbench.report.aggregate import label
 
 
 def zero_position(values) -> float:
