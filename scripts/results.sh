@@ -54,7 +54,8 @@ result_3() {  # every regulariser at its validation-tuned strength, same MLP tas
   sweep 3_every_regularizer/strength +experiment=lambda_grid_mlp \
     regularizer=l2,weight_decay,decoupled,l1,l1_prox,elastic_net \
     regularizer.strength=1e-6,1e-5,1e-4,1e-3,1e-2 $PAR
-  sweep 3_every_regularizer/radius +experiment=lambda_grid_mlp regularizer=norm_ball \
+  # the constraints are tuned by their radius; strength=0 replaces the experiment's λ list
+  sweep 3_every_regularizer/norm_ball +experiment=lambda_grid_mlp regularizer=norm_ball \
     regularizer.radius=2,4,8,16 regularizer.strength=0 $PAR
   sweep 3_every_regularizer/max_norm +experiment=lambda_grid_mlp regularizer=max_norm \
     regularizer.radius=0.5,1,2,4 regularizer.strength=0 $PAR
@@ -76,7 +77,8 @@ result_5() {  # bias regularised or not: L2 on weights only ([1d] excluded) vs o
   sweep 5_bias/synthetic +experiment=lambda_grid_synthetic 'regularizer.exclude=[1d],[]' $PAR
   sweep 5_bias/mlp +experiment=lambda_grid_mlp 'regularizer.exclude=[1d],[]' \
     regularizer.strength=1e-2,3e-2 $PAR
-  report 5_bias "$OUT"/5_bias/* --title "Bias regularised or not"
+  report 5_bias/synthetic "$OUT/5_bias/synthetic" --title "Bias regularised or not: the lecture's task"
+  report 5_bias/mlp "$OUT/5_bias/mlp" --title "Bias regularised or not: MLP on 1k Fashion-MNIST"
 }
 
 result_6() {  # label noise 0 / 20% / 40%: the best lambda and its benefit

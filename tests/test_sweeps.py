@@ -50,7 +50,7 @@ def test_threads_per_job(threads, launcher, cores, env, expected):
     assert job_threads(threads, launcher, cores, env) == expected
 
 
-@pytest.mark.parametrize("experiment,size", [("lambda_grid_mlp", 24), ("lambda_grid_linear", 24),
+@pytest.mark.parametrize("experiment,size", [("lambda_grid_mlp", 24), ("lambda_grid_linear", 27),
                                              ("lambda_grid_synthetic", 27),
                                              ("lambda_kfold_synthetic", 45)])
 def test_grid_experiments_are_sweeps(experiment, size):

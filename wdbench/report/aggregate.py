@@ -23,11 +23,33 @@ def varying_keys(runs: pd.DataFrame, config_keys: list[str]) -> list[str]:
     return keys
 
 
+# Kept first when naming settings: what a reader asks about before the tuning details.
+NAMING_ORDER = ("regularizer", "optimizer", "model", "data", "data.train_size",
+                "data.label_noise", "regularizer.exclude")
+
+
+def distinct(runs: pd.DataFrame, keys: list[str]) -> int:
+    return len(runs[keys].astype(str).drop_duplicates()) if keys else 1
+
+
+def naming_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:
+    """The fewest keys that still tell the settings apart: a key that follows from the others
+    (model.hidden from model, trainer.max_epochs from data.train_size) is left out of the
+    tables and plot labels; runs.csv keeps every key."""
+    ordered = [k for k in NAMING_ORDER if k in keys] + [k for k in keys if k not in NAMING_ORDER]
+    kept = list(ordered)
+    for key in reversed(ordered):
+        rest = [k for k in kept if k != key]
+        if distinct(runs, rest) == distinct(runs, kept):
+            kept = rest
+    return kept
+
+
 def split_keys(runs: pd.DataFrame, config_keys: list[str], knobs: list[str]):
     """(setting keys, knob keys): a line in a plot is a setting, its x axis a knob."""
     varying = varying_keys(runs, config_keys)
     knobs = [k for k in knobs if k in varying]
-    return [k for k in varying if k not in knobs], knobs
+    return naming_keys(runs, [k for k in varying if k not in knobs]), knobs
 
 
 def label(row, keys: list[str]) -> str:
@@ -84,4 +106,5 @@ def choose(table: pd.DataFrame, settings: list[str], knobs: list[str], select: s
 
 def knob_text(row, knobs: list[str]) -> str:
     """"strength=0.001": the short name of each tuned key and its value."""
-    return ", ".join(f"{k.rsplit('.', 1)[-1]}={row[k]:g}" for k in knobs) if knobs else "-"
+    parts = [f"{k.rsplit('.', 1)[-1]}={row[k]:g}" for k in knobs if not pd.isna(row[k])]
+    return ", ".join(parts) or "-"  # a kind without the knob (radius of l2) leaves it out

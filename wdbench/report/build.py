@@ -52,6 +52,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select="val_loss",
         figures.append("curves.png")
 
     finished = int((runs["status"] == "completed").sum())
+    base = Path(os.path.commonpath(list(runs["run_dir"]))).parent  # names runs in the tables
     lines = [f"# {title}", ""]
     if command:
         lines += [f"`{command}`", ""]
@@ -67,7 +68,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select="val_loss",
         f"## λ chosen on validation ({select}) and the best on test", "",
         markdown.choices(chosen, settings, select), "",
         "## Runs that did not complete", "",
-        markdown.unfinished(runs, lambda p: relative(p, Path.cwd())), "",
+        markdown.unfinished(runs, lambda p: relative(p, base)), "",
     ]
     lines += [f"![{name}]({name})" for name in figures]
     (out / "report.md").write_text("\n".join(lines) + "\n")

@@ -68,8 +68,9 @@ def against_knob(aggregated: pd.DataFrame, settings: list[str], knob: str, path)
         ax.set_xlabel(knob.replace("regularizer.strength", "λ (regularizer.strength)"))
         ax.set_title(title)
         ax.grid(alpha=0.3)
-        if metric != "test_acc" and (data[metric].dropna() > 0).all():
-            ax.set_yscale("log")  # losses and norms span decades across a lambda grid
+        values = data[metric].dropna()
+        if len(values) and (values > 0).all() and values.max() > 20 * values.min():
+            ax.set_yscale("log")  # losses and norms that span decades across a lambda grid
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
