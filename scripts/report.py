@@ -25,8 +25,9 @@ def main() -> None:
                         help="final metrics from summary.json or from the event files")
     parser.add_argument("--knob", action="append", dest="knobs",
                         help=f"config key(s) tuned on validation (default {KNOB})")
-    parser.add_argument("--select", choices=["val_loss", "val_acc"], default="val_loss",
-                        help="validation metric that chooses λ (never a test metric)")
+    parser.add_argument("--select", choices=["val_loss", "val_acc"], default=None,
+                        help="validation metric that chooses λ (never a test metric); "
+                        "default: val_loss, and val_acc too where the runs have it")
     parser.add_argument("--curves", action="store_true", help="also plot per-epoch losses")
     parser.add_argument("--title", default="wdbench report")
     args = parser.parse_args()

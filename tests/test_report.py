@@ -59,7 +59,8 @@ def test_folds_aggregate_to_mean_and_std(kfold_sweep):
     val_means = {s: np.mean([f["val_loss"] for f in fold_summaries(sweep, s)]) for s in STRENGTHS}
     test_means = {s: np.mean([f["test_loss"] for f in fold_summaries(sweep, s)])
                   for s in STRENGTHS}
-    chosen = report["chosen"].iloc[0]
+    assert list(report["chosen"]) == ["val_loss"]  # regression: no accuracy to choose on
+    chosen = report["chosen"]["val_loss"].iloc[0]
     assert chosen["chosen"] == f"strength={float(min(val_means, key=val_means.get)):g}"
     assert chosen["best on test"] == f"strength={float(min(test_means, key=test_means.get)):g}"
 

@@ -25,8 +25,33 @@ def histories_by_config(runs, keys, source) -> dict:
     return histories
 
 
-def make_report(paths, out, source="summary", knobs=(KNOB,), select="val_loss",
+def setting_text(value) -> str:
+    """1000 (not 1000.0, which a column with nulls in it would give), null, l2, [1d]."""
+    if value is None or value != value:
+        return "null"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def elapsed_seconds(runs) -> float | None:
+    """From the first run's start to the last run's end: each summary.json's time, less the run's
+    wall time (a resumed sweep's skipped jobs leave their summaries untouched)."""
+    spans = []
+    for _, row in runs.iterrows():
+        path = Path(row["run_dir"]) / "summary.json"
+        if path.is_file() and row.get("wall_time") == row.get("wall_time") and row.get("wall_time"):
+            end = path.stat().st_mtime
+            spans.append((end - row["wall_time"], end))
+    if not spans:
+        return None
+    return max(end for _, end in spans) - min(start for start, _ in spans)
+
+
+def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
                 curves=False, title="wdbench report", command="") -> dict:
+    """select: the validation metric that chooses λ; None = val_loss, and val_acc as well
+    where the runs have it (the two can disagree: loss rewards calibration)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs = collect.collect(paths, source)
@@ -38,8 +63,12 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select="val_loss",
     keys = settings + knob_keys
     for knob in knob_keys:  # numbers sort as numbers, not as text
         runs[knob] = runs[knob].astype(float)
+    for key in settings:  # settings are names: null stays visible, mixed types still sort
+        runs[key] = runs[key].map(setting_text)
     table = aggregate.aggregate(runs, keys)
-    chosen = aggregate.choose(table, settings, knob_keys, select)
+    has_acc = table["val_acc"].notna().any()
+    selects = [select] if select else ["val_loss"] + (["val_acc"] if has_acc else [])
+    chosen = {metric: aggregate.choose(table, settings, knob_keys, metric) for metric in selects}
     runs.to_csv(out / "runs.csv", index=False)
     table.to_csv(out / "configurations.csv", index=False)
 
@@ -56,17 +85,22 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select="val_loss",
     lines = [f"# {title}", ""]
     if command:
         lines += [f"`{command}`", ""]
+    reader = "TensorBoard event files" if source == "tensorboard" else "summary.json files"
+    timing = ""
+    if "wall_time" in runs and runs["wall_time"].notna().any():
+        elapsed = elapsed_seconds(runs)
+        timing = f" Run time {runs['wall_time'].sum():.0f} s summed over runs" + (
+            f", {elapsed / 60:.1f} min from the first start to the last end." if elapsed else ".")
     lines += [
-        f"{len(runs)} runs ({finished} completed), read from "
-        + ("TensorBoard event files" if source == "tensorboard" else "summary.json files")
-        + f"; total run time {runs['wall_time'].sum():.0f} s."
-        if "wall_time" in runs and runs["wall_time"].notna().any() else
-        f"{len(runs)} runs ({finished} completed), read from {source}.",
+        f"{len(runs)} runs ({finished} completed), read from {reader}.{timing}",
         "",
         "## Per configuration (mean ± std over seeds / folds)", "",
         markdown.configurations(table, keys), "",
-        f"## λ chosen on validation ({select}) and the best on test", "",
-        markdown.choices(chosen, settings, select), "",
+    ]
+    for metric, choice in chosen.items():
+        lines += [f"## λ chosen on validation ({metric}) and the best on test", "",
+                  markdown.choices(choice, settings, metric), ""]
+    lines += [
         "## Runs that did not complete", "",
         markdown.unfinished(runs, lambda p: relative(p, base)), "",
     ]

@@ -12,7 +12,9 @@ HEADERS = {"test_acc": "test acc", "test_loss": "test loss", "gap_acc": "gap acc
 
 
 def number(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
+        return "null"  # a config value left at null (data.train_size=null: all of it)
+    if isinstance(value, float) and math.isnan(value):
         return "–"
     if isinstance(value, float):
         return f"{value:.4g}"

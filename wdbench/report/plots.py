@@ -68,8 +68,8 @@ def against_knob(aggregated: pd.DataFrame, settings: list[str], knob: str, path)
         ax.set_xlabel(knob.replace("regularizer.strength", "λ (regularizer.strength)"))
         ax.set_title(title)
         ax.grid(alpha=0.3)
-        values = data[metric].dropna()
-        if len(values) and (values > 0).all() and values.max() > 20 * values.min():
+        ys = data[metric].dropna()
+        if len(ys) and (ys > 0).all() and ys.max() > 20 * ys.min():
             ax.set_yscale("log")  # losses and norms that span decades across a lambda grid
     axes[0].legend(fontsize=7)
     fig.tight_layout()
