@@ -1,5 +1,6 @@
 """One report: runs.csv, configurations.csv, report.md and the plots, in one folder."""
 
+import math
 import os
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def histories_by_config(runs, keys, source) -> dict:
 
 def setting_text(value) -> str:
     """1000 (not 1000.0, which a column with nulls in it would give), null, l2, [1d]."""
-    if value is None or value != value:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "null"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -40,9 +41,10 @@ def elapsed_seconds(runs) -> float | None:
     spans = []
     for _, row in runs.iterrows():
         path = Path(row["run_dir"]) / "summary.json"
-        if path.is_file() and row.get("wall_time") == row.get("wall_time") and row.get("wall_time"):
+        wall_time = row.get("wall_time")
+        if path.is_file() and isinstance(wall_time, float) and math.isfinite(wall_time):
             end = path.stat().st_mtime
-            spans.append((end - row["wall_time"], end))
+            spans.append((end - wall_time, end))
     if not spans:
         return None
     return max(end for _, end in spans) - min(start for start, _ in spans)
