@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 
 from wdbench.errors import WdbenchError
 from wdbench.summary import write_json_atomic
-from wdbench.sweep import finished_summary, share_threads
+from wdbench.sweep import failed_jobs, finished_summary, share_threads
 from wdbench.train import run
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -47,7 +47,7 @@ def hydra_main(cfg: DictConfig):
 
 def main() -> None:
     hydra_main()
-    if failed_runs:
-        print(f"error: {len(failed_runs)} job(s) failed: " + ", ".join(failed_runs),
-              file=sys.stderr)
+    failed = sorted(set(failed_runs) | set(failed_jobs))  # this process's jobs, and the others'
+    if failed:
+        print(f"error: {len(failed)} job(s) failed: " + ", ".join(failed), file=sys.stderr)
         sys.exit(1)

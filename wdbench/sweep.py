@@ -3,7 +3,10 @@ earlier run of the same sweep already finished it (so re-running a sweep resumes
 
 import json
 import os
+import time
 from pathlib import Path
+
+from hydra.experimental.callback import Callback
 
 # A run that ended with one of these has its answer; anything else (failed, no summary at all
 # because the job was killed) is run again when the sweep is re-run.
@@ -48,3 +51,31 @@ def finished_summary(run_dir: Path, overrides: list[str]) -> dict | None:
         return None  # never run, killed before the summary, or a partial file
     same = sorted(summary.get("overrides") or []) == sorted(overrides)
     return summary if same and summary.get("status") in FINISHED else None
+
+
+def failed_in(sweep_dir: Path, since: float) -> list[str]:
+    """Job directories of `sweep_dir` whose summary, written since `since`, says "failed"."""
+    failed = []
+    for path in sorted(sweep_dir.glob("*/summary.json")):
+        try:
+            if path.stat().st_mtime >= since and json.loads(path.read_text()).get("status") == "failed":
+                failed.append(os.path.abspath(path.parent))  # as Hydra names a job's dir
+        except (OSError, ValueError):
+            continue
+    return failed
+
+
+failed_jobs: list[str] = []  # filled in the sweep's own process by FailedJobs
+
+
+class FailedJobs(Callback):
+    """Runs in the process that started the sweep, after all its jobs: collects the jobs that
+    failed, whichever launcher ran them (joblib and submitit run jobs in other processes, whose
+    memory the command line never sees), so that the sweep can end with exit status 1."""
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        self.started = time.time() - 1  # file times may be coarser than the clock
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        started = getattr(self, "started", 0.0)
+        failed_jobs.extend(failed_in(Path(config.hydra.sweep.dir), started))
