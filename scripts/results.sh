@@ -85,7 +85,7 @@ result_6() {  # label noise 0 / 20% / 40%: the best lambda and its benefit
   # noise 0 is report 2's MLP grid (same task, data.label_noise=0.0): reused, not rerun
   sweep 2_fashion/mlp_1k +experiment=lambda_grid_mlp $PAR
   sweep 6_label_noise +experiment=lambda_grid_mlp data.label_noise=0.2,0.4 \
-    regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2 seed=0,1 $PAR
+    regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1,3e-1 seed=0,1 $PAR
   report 6_label_noise "$OUT/6_label_noise" "$OUT/2_fashion/mlp_1k" --title "Label noise"
 }
 
