@@ -35,7 +35,7 @@ result_1() {  # the lecture's experiment: synthetic regression, lambda grid incl
   sweep 1_lecture/grid +experiment=lambda_grid_synthetic $PAR
   sweep 1_lecture/kfold +experiment=lambda_kfold_synthetic $PAR
   sweep 1_lecture/optuna +experiment=lambda_search_synthetic
-  report 1_lecture "$OUT/1_lecture/grid" --curves --title "The lecture's experiment"
+  report 1_lecture "$OUT/1_lecture/grid" --curves --title "The lecture experiment"
   report 1_lecture/kfold "$OUT/1_lecture/kfold" --title "lambda by 5-fold cross-validation"
   report 1_lecture/optuna "$OUT/1_lecture/optuna" --title "lambda by Optuna on validation"
 }
@@ -77,7 +77,7 @@ result_5() {  # bias regularised or not: L2 on weights only ([1d] excluded) vs o
   sweep 5_bias/synthetic +experiment=lambda_grid_synthetic 'regularizer.exclude=[1d],[]' $PAR
   sweep 5_bias/mlp +experiment=lambda_grid_mlp 'regularizer.exclude=[1d],[]' \
     regularizer.strength=1e-2,3e-2 $PAR
-  report 5_bias/synthetic "$OUT/5_bias/synthetic" --title "Bias regularised or not: the lecture's task"
+  report 5_bias/synthetic "$OUT/5_bias/synthetic" --title "Bias regularised or not: the lecture task"
   report 5_bias/mlp "$OUT/5_bias/mlp" --title "Bias regularised or not: MLP on 1k Fashion-MNIST"
 }
 

@@ -5,6 +5,8 @@ import math
 
 import pandas as pd
 
+from wdbench.report.collect import ABSENT
+
 REPEAT_KEYS = ("seed", "data.fold")  # what varies between repeats of one configuration
 IGNORED_KEYS = ("threads", "name")  # how a run was executed or filed, not what it is
 FINISHED = ("completed",)
@@ -18,7 +20,8 @@ def varying_keys(runs: pd.DataFrame, config_keys: list[str]) -> list[str]:
     for key in config_keys:
         if key in REPEAT_KEYS or key in IGNORED_KEYS:
             continue
-        if runs[key].astype(str).nunique(dropna=False) > 1:
+        present = runs[key][runs[key].astype(str) != ABSENT]  # a key added later splits nothing
+        if present.astype(str).nunique(dropna=False) > 1:
             keys.append(key)
     return keys
 

@@ -4,6 +4,8 @@ import math
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from wdbench.report import aggregate, collect, markdown, plots
 
 KNOB = "regularizer.strength"
@@ -28,6 +30,8 @@ def histories_by_config(runs, keys, source) -> dict:
 
 def setting_text(value) -> str:
     """1000 (not 1000.0, which a column with nulls in it would give), null, l2, [1d]."""
+    if value == collect.ABSENT:
+        return "–"
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "null"
     if isinstance(value, float) and value.is_integer():
@@ -35,9 +39,10 @@ def setting_text(value) -> str:
     return str(value)
 
 
-def elapsed_seconds(runs) -> float | None:
-    """From the first run's start to the last run's end: each summary.json's time, less the run's
-    wall time (a resumed sweep's skipped jobs leave their summaries untouched)."""
+def busy_seconds(runs) -> float | None:
+    """Wall-clock time during which at least one of the runs was running: each run spans its
+    summary.json's time less its wall time; overlaps (parallel jobs) count once and the gaps
+    between two invocations of a resumed sweep not at all."""
     spans = []
     for _, row in runs.iterrows():
         path = Path(row["run_dir"]) / "summary.json"
@@ -47,7 +52,11 @@ def elapsed_seconds(runs) -> float | None:
             spans.append((end - wall_time, end))
     if not spans:
         return None
-    return max(end for _, end in spans) - min(start for start, _ in spans)
+    busy, reach = 0.0, -math.inf
+    for start, end in sorted(spans):
+        busy += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    return busy
 
 
 def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
@@ -64,7 +73,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     settings, knob_keys = aggregate.split_keys(runs, config_keys, list(knobs))
     keys = settings + knob_keys
     for knob in knob_keys:  # numbers sort as numbers, not as text
-        runs[knob] = runs[knob].astype(float)
+        runs[knob] = pd.to_numeric(runs[knob].replace(collect.ABSENT, None), errors="coerce")
     for key in settings:  # settings are names: null stays visible, mixed types still sort
         runs[key] = runs[key].map(setting_text)
     table = aggregate.aggregate(runs, keys)
@@ -90,9 +99,9 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     reader = "TensorBoard event files" if source == "tensorboard" else "summary.json files"
     timing = ""
     if "wall_time" in runs and runs["wall_time"].notna().any():
-        elapsed = elapsed_seconds(runs)
+        busy = busy_seconds(runs)
         timing = f" Run time {runs['wall_time'].sum():.0f} s summed over runs" + (
-            f", {elapsed / 60:.1f} min from the first start to the last end." if elapsed else ".")
+            f", {busy / 60:.1f} min of wall-clock time with a run going." if busy else ".")
     lines += [
         f"{len(runs)} runs ({finished} completed), read from {reader}.{timing}",
         "",

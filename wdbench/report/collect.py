@@ -15,6 +15,8 @@ from wdbench.summary import FINAL_KEYS
 METRICS = list(FINAL_KEYS.values())
 GROUPS = ("data", "model", "regularizer", "optimizer")  # config groups named by their option
 SKIP_DIRS = {".hydra", ".submitit", "checkpoints"}
+# A config key a run does not have at all (added to conf/ after it ran), unlike a null value.
+ABSENT = "<absent>"
 
 
 def find_runs(paths) -> list[Path]:
@@ -119,8 +121,10 @@ def collect(paths, source: str = "summary") -> pd.DataFrame:
             outcome = from_events(run_dir, config.get("trainer.max_epochs"))
         else:
             outcome = from_summary(run_dir)
-        rows.append({"run_dir": str(run_dir), **config, **outcome})
-    frame = pd.DataFrame(rows)
+        rows.append(({"run_dir": str(run_dir), **config}, outcome))
+    config_keys = list(dict.fromkeys(key for config, _ in rows for key in config))
+    frame = pd.DataFrame([{**{k: config.get(k, ABSENT) for k in config_keys}, **outcome}
+                          for config, outcome in rows])
     for key in METRICS:
         if key not in frame:
             frame[key] = float("nan")
