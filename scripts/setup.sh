@@ -13,5 +13,5 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 echo "[setup] installing wdbench and its dependencies into .venv"
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev,sweep]'
 .venv/bin/python -c "import torch, torchvision, pytorch_lightning, hydra; print('[setup] torch', torch.__version__, '| lightning', pytorch_lightning.__version__, '| hydra', hydra.__version__)"

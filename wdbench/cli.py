@@ -17,6 +17,7 @@ from wdbench.interrupt import RunInterrupted
 from wdbench.messages import one_line
 from wdbench.rundir import RunDirTaken, claim, register_resolver
 from wdbench.summary import write_json_atomic
+from wdbench.sweep import failed_jobs, finished_summary, share_threads
 from wdbench.train import run
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -31,6 +32,13 @@ def hydra_main(cfg: DictConfig):
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     single = hydra_cfg.mode == RunMode.RUN
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
+        done = finished_summary(run_dir, overrides)
+        if done is not None:
+            log.info("already %s, skipped: %s", done["status"], run_dir / "summary.json")
+            return done.get("val_loss")
+        share_threads(cfg, hydra_cfg)
     try:
         claim(run_dir)
         choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
@@ -80,9 +88,9 @@ def main() -> None:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
             os.environ["HYDRA_FULL_ERROR"] = users_choice
-    if failed_runs:
-        print(f"error: {len(failed_runs)} job(s) failed: " + ", ".join(failed_runs),
-              file=sys.stderr)
+    failed = sorted(set(failed_runs) | set(failed_jobs))  # this process's jobs, and the others'
+    if failed:
+        print(f"error: {len(failed)} job(s) failed: " + ", ".join(failed), file=sys.stderr)
         sys.exit(1)
 
 

@@ -116,6 +116,8 @@ def make_fashion_mnist(
     label_noise: float = 0.0,
     root=None,
     download: bool = True,
+    folds=None,
+    fold: int = 0,
     seed: int = 0,
 ) -> TensorDataModule:
     label_noise = check_fraction("data.label_noise", label_noise)
@@ -125,7 +127,7 @@ def make_fashion_mnist(
         raise ConfigError("data.download", download, "true or false")
     raw = load_raw(root, download)
     pool_x, pool_y = raw["train_images"], raw["train_labels"].long()
-    train_index, val_index = choose_train_val(len(pool_x), train_size, val_size, seed)
+    train_index, val_index = choose_train_val(len(pool_x), train_size, val_size, seed, folds, fold)
     mean, std = pixel_stats(pool_x)
     splits = Splits(
         train_x=to_features(pool_x[train_index], mean, std),

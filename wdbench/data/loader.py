@@ -54,20 +54,28 @@ class TensorBatches:
     The minibatches, their order and their contents are those of a plain per-minibatch loop."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
-                 block_rows: int = BLOCK_ROWS):
+                 block_rows: int = BLOCK_ROWS, rank: int = 0, world_size: int = 1):
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.minibatches_per_block = max(1, block_rows // batch_size)
         self.sampler = EpochShuffle(seed)
+        self.rank, self.world_size = rank, world_size
         self.batches_yielded = 0
         self._resume: dict | None = None
 
+    def share(self) -> int:
+        """Rows per rank: under DDP each rank takes its own slice of the same seeded
+        permutation, as DistributedSampler(drop_last=True) does (disjoint, equal steps)."""
+        return len(self.x) // self.world_size if self.world_size > 1 else len(self.x)
+
     def __len__(self) -> int:
-        return math.ceil(math.ceil(len(self.x) / self.batch_size) / self.minibatches_per_block)
+        return math.ceil(math.ceil(self.share() / self.batch_size) / self.minibatches_per_block)
 
     def __iter__(self):
         # A generator: this body runs at the first batch, after Lightning's set_epoch.
         order = self.sampler.order(len(self.x)).to(self.x.device)
+        if self.world_size > 1:
+            order = order[: self.share() * self.world_size][self.rank :: self.world_size]
         skip = self.resume_position()
         self.batches_yielded = skip
         rows = self.minibatches_per_block * self.batch_size
@@ -123,8 +131,11 @@ class TensorDataModule(pl.LightningDataModule):
         self._eval_sets = None
 
     def train_dataloader(self) -> TensorBatches:
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        # Under DDP each Lightning batch must be one forward and backward: one minibatch a block.
+        block_rows = self.block_rows if world == 1 else 1
         return TensorBatches(self.splits.train_x, self.splits.train_y, self.batch_size, self.seed,
-                             self.block_rows)
+                             block_rows, rank, world)
 
     def eval_sets(self) -> dict:
         """The splits evaluated every epoch, all through the same code path. `train` is the

@@ -37,8 +37,17 @@ def check_count(key: str, value, low: int, high: int) -> int:
     return value
 
 
-def choose_train_val(pool_size: int, train_size, val_size, seed: int):
-    """Seeded, disjoint index sets: validation first, then the training subset from the rest."""
+def choose_train_val(pool_size: int, train_size, val_size, seed: int, folds=None, fold=0):
+    """Seeded, disjoint index sets: validation first, then the training subset from the rest.
+    With `folds`, the training subset (train_size, null = the whole pool) is cut into that many
+    folds instead and fold number `fold` validates; val_size is not used."""
+    if folds is not None:
+        train_size = pool_size if train_size is None else train_size
+        train_size = check_count("data.train_size", train_size, 1, pool_size)
+        order = torch.randperm(pool_size, generator=torch.Generator().manual_seed(seed))
+        subset = order[:train_size]
+        keep, held_out = fold_split(train_size, folds, fold, seed)
+        return subset[keep], subset[held_out]
     val_size = check_count("data.val_size", val_size, 0, pool_size - 1)
     available = pool_size - val_size
     if train_size is None:
@@ -46,6 +55,18 @@ def choose_train_val(pool_size: int, train_size, val_size, seed: int):
     train_size = check_count("data.train_size", train_size, 1, available)
     order = torch.randperm(pool_size, generator=torch.Generator().manual_seed(seed))
     return order[val_size : val_size + train_size], order[:val_size]
+
+
+def fold_split(count: int, folds, fold, seed: int):
+    """k-fold cross-validation over `count` examples: a seeded permutation cut into `folds`
+    near-equal parts; part `fold` validates, the others train. Over fold = 0..folds-1 every
+    example validates exactly once."""
+    folds = check_count("data.folds", folds, 2, max(2, count))
+    fold = check_count("data.fold", fold, 0, folds - 1)
+    gen = torch.Generator().manual_seed(seed + 4099)
+    parts = torch.randperm(count, generator=gen).tensor_split(folds)
+    rest = [part for i, part in enumerate(parts) if i != fold]
+    return torch.cat(rest).sort().values, parts[fold].sort().values
 
 
 def add_label_noise(targets: torch.Tensor, fraction: float, num_classes: int, seed: int):

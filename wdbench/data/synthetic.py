@@ -5,7 +5,7 @@ import math
 import torch
 
 from wdbench.data.loader import TensorDataModule
-from wdbench.data.splits import Splits, add_label_noise, check_count, check_fraction
+from wdbench.data.splits import Splits, add_label_noise, check_count, check_fraction, fold_split
 from wdbench.errors import ConfigError
 
 TRUE_BIAS = 0.05
@@ -27,9 +27,12 @@ def make_synthetic(
     num_inputs: int = 200,
     noise_std: float = 0.01,
     label_noise: float = 0.0,
+    folds=None,
+    fold: int = 0,
     seed: int = 0,
 ) -> TensorDataModule:
-    """Same seed, same data: training, validation and test draws come from one generator."""
+    """Same seed, same data: training, validation and test draws come from one generator.
+    With `folds`, fold number `fold` of the training draw validates instead (k-fold CV)."""
     train_size = check_count("data.train_size", train_size, 1, 10**8)
     val_size = check_count("data.val_size", val_size, 0, 10**8)
     test_size = check_count("data.test_size", test_size, 1, 10**8)
@@ -42,6 +45,10 @@ def make_synthetic(
     train_x, train_y = generate(train_size, num_inputs, noise_std, gen)
     val_x, val_y = generate(val_size, num_inputs, noise_std, gen)
     test_x, test_y = generate(test_size, num_inputs, noise_std, gen)
+    if folds is not None:
+        keep, held_out = fold_split(train_size, folds, fold, seed)
+        val_x, val_y = train_x[held_out], train_y[held_out]
+        train_x, train_y = train_x[keep], train_y[keep]
     train_y = add_label_noise(train_y, label_noise, num_classes=1, seed=seed)
     splits = Splits(train_x, train_y, val_x, val_y, test_x, test_y, "regression", 1)
     return TensorDataModule(splits, batch_size, seed)

@@ -1,0 +1,43 @@
+#!/usr/bin/env python
+"""Turn run directories into a report: runs.csv (every run), configurations.csv and
+report.md (mean ± std over seeds/folds per configuration, the λ chosen on validation next to
+the best on test, the runs that did not complete) and plots against λ.
+
+    python scripts/report.py runs/lambda_grid_mlp/multirun_X --out results/my_report
+    python scripts/report.py runs/a runs/b --out r --source tensorboard --curves
+"""
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
+
+from wdbench.report.build import KNOB, make_report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", help="run directories, or folders holding them")
+    parser.add_argument("--out", required=True, help="folder for report.md, CSVs and plots")
+    parser.add_argument("--source", choices=["summary", "tensorboard"], default="summary",
+                        help="final metrics from summary.json or from the event files")
+    parser.add_argument("--knob", action="append", dest="knobs",
+                        help=f"config key(s) tuned on validation (default {KNOB})")
+    parser.add_argument("--select", choices=["val_loss", "val_acc"], default=None,
+                        help="validation metric that chooses λ (never a test metric); "
+                        "default: val_loss, and val_acc too where the runs have it")
+    parser.add_argument("--curves", action="store_true", help="also plot per-epoch losses")
+    parser.add_argument("--title", default="wdbench report")
+    args = parser.parse_args()
+    command = "python scripts/report.py " + shlex.join(sys.argv[1:])
+    report = make_report(args.paths, args.out, args.source, args.knobs or [KNOB], args.select,
+                         args.curves, args.title, command)
+    runs = report["runs"]
+    print(f"{len(runs)} runs, {int((runs['status'] == 'completed').sum())} completed -> "
+          f"{Path(args.out) / 'report.md'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Reproduce results/: each report's sweeps, then its report (tables, CSV, plots).
+#
+#   bash scripts/results.sh            # all six reports
+#   bash scripts/results.sh 1 5        # some of them
+#   STAGE=runs bash scripts/results.sh 2     # only the sweeps; STAGE=report: only the report
+#   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
+#
+# Every sweep writes into a fixed directory under runs/results/, so running this again
+# resumes: finished runs are skipped, failed or interrupted ones run again. Reports 3 and 4
+# need the regulariser kinds weight_decay, decoupled, l1, l1_prox, elastic_net, norm_ball and
+# max_norm (design.md section 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+JOBS=${JOBS:-2}
+STAGE=${STAGE:-all}
+PAR="hydra/launcher=parallel hydra.launcher.n_jobs=$JOBS"
+OUT=runs/results
+
+sweep() {  # sweep DIR ARGS...: one resumable sweep in runs/results/DIR
+  local dir=$1; shift
+  [ "$STAGE" = report ] && return 0
+  echo "[results] python -m wdbench $* hydra.sweep.dir=$OUT/$dir"
+  $PY -m wdbench "$@" "hydra.sweep.dir=$OUT/$dir" > /dev/null || echo "[results] some runs of $dir failed: the report lists them"
+}
+
+report() {  # report NAME ARGS...: scripts/report.py over runs into results/NAME
+  local name=$1; shift
+  [ "$STAGE" = runs ] && return 0
+  $PY scripts/report.py "$@" --out "results/$name"
+}
+
+result_1() {  # the lecture's experiment: synthetic regression, lambda grid incl. 0 and 3
+  sweep 1_lecture/grid +experiment=lambda_grid_synthetic $PAR
+  sweep 1_lecture/kfold +experiment=lambda_kfold_synthetic $PAR
+  sweep 1_lecture/optuna +experiment=lambda_search_synthetic
+  report 1_lecture "$OUT/1_lecture/grid" --curves --title "The lecture experiment"
+  report 1_lecture/kfold "$OUT/1_lecture/kfold" --title "lambda by 5-fold cross-validation"
+  report 1_lecture/optuna "$OUT/1_lecture/optuna" --title "lambda by Optuna on validation"
+}
+
+result_2() {  # Fashion-MNIST lambda sweeps: softmax regression and MLP, 1k and full set
+  sweep 2_fashion/linear_1k +experiment=lambda_grid_linear $PAR
+  sweep 2_fashion/mlp_1k +experiment=lambda_grid_mlp $PAR
+  sweep 2_fashion/linear_full +experiment=lambda_grid_linear data.train_size=null \
+    data.batch_size=256 trainer.max_epochs=10 $PAR
+  sweep 2_fashion/mlp_full +experiment=lambda_grid_mlp data.train_size=null \
+    data.batch_size=256 trainer.max_epochs=5 regularizer.strength=0,1e-4,1e-3,1e-2 $PAR
+  report 2_fashion "$OUT"/2_fashion/* --title "Fashion-MNIST lambda sweeps"
+}
+
+result_3() {  # every regulariser at its validation-tuned strength, same MLP task
+  sweep 3_every_regularizer/strength +experiment=lambda_grid_mlp \
+    regularizer=l2,weight_decay,decoupled,l1,l1_prox,elastic_net \
+    regularizer.strength=1e-6,1e-5,1e-4,1e-3,1e-2 $PAR
+  # the constraints are tuned by their radius; strength=0 replaces the experiment's λ list
+  sweep 3_every_regularizer/norm_ball +experiment=lambda_grid_mlp regularizer=norm_ball \
+    regularizer.radius=2,4,8,16 regularizer.strength=0 $PAR
+  sweep 3_every_regularizer/max_norm +experiment=lambda_grid_mlp regularizer=max_norm \
+    regularizer.radius=0.5,1,2,4 regularizer.strength=0 $PAR
+  sweep 3_every_regularizer/none +experiment=lambda_grid_mlp regularizer=none \
+    regularizer.strength=0 $PAR
+  report 3_every_regularizer "$OUT"/3_every_regularizer/* --knob regularizer.strength \
+    --knob regularizer.radius --title "Every regulariser at its validation-tuned strength"
+}
+
+result_4() {  # Adam + L2 in the loss vs AdamW's decoupled decay (the weight_decay kind)
+  # ~optimizer.momentum: the experiment's SGD momentum is no Adam argument
+  sweep 4_adam_vs_adamw/adam_l2 +experiment=lambda_grid_mlp optimizer=adam '~optimizer.momentum' \
+    optimizer.lr=1e-3 regularizer=l2 regularizer.strength=0,1e-5,1e-4,1e-3,1e-2,1e-1 $PAR
+  sweep 4_adam_vs_adamw/adamw +experiment=lambda_grid_mlp optimizer=adamw '~optimizer.momentum' \
+    optimizer.lr=1e-3 regularizer=weight_decay regularizer.strength=0,1e-3,1e-2,1e-1,1,3 $PAR
+  report 4_adam_vs_adamw "$OUT"/4_adam_vs_adamw/* --title "Adam + L2 vs AdamW"
+}
+
+result_5() {  # bias regularised or not: L2 on weights only ([1d] excluded) vs on everything
+  sweep 5_bias/synthetic +experiment=lambda_grid_synthetic 'regularizer.exclude=[1d],[]' $PAR
+  sweep 5_bias/mlp +experiment=lambda_grid_mlp 'regularizer.exclude=[1d],[]' \
+    regularizer.strength=1e-2,3e-2 $PAR
+  report 5_bias/synthetic "$OUT/5_bias/synthetic" --title "Bias regularised or not: the lecture task"
+  report 5_bias/mlp "$OUT/5_bias/mlp" --title "Bias regularised or not: MLP on 1k Fashion-MNIST"
+}
+
+result_6() {  # label noise 0 / 20% / 40%: the best lambda and its benefit
+  # noise 0 is report 2's MLP grid (same task, data.label_noise=0.0): reused, not rerun
+  sweep 2_fashion/mlp_1k +experiment=lambda_grid_mlp $PAR
+  sweep 6_label_noise +experiment=lambda_grid_mlp data.label_noise=0.2,0.4 \
+    regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1,3e-1 seed=0,1 $PAR
+  report 6_label_noise "$OUT/6_label_noise" "$OUT/2_fashion/mlp_1k" --title "Label noise"
+}
+
+for n in "${@:-1 2 3 4 5 6}"; do
+  for one in $n; do
+    SECONDS=0
+    "result_$one"
+    echo "[results] report $one: $SECONDS s"
+  done
+done

@@ -1,0 +1,111 @@
+"""scripts/report.py on a real k-fold sweep (synthetic data, a few epochs), with one failing
+configuration: numbers checked against the runs' own summaries, both readers agreeing."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, run_cli
+
+from wdbench.report.build import make_report
+from wdbench.report.plots import log_axis, zero_position
+
+STRENGTHS = ("0", "3")
+
+
+@pytest.fixture(scope="module")
+def kfold_sweep(tmp_path_factory):
+    """3 folds x λ in {0, 3, -1}; λ = -1 fails on purpose."""
+    root = tmp_path_factory.mktemp("report")
+    sweep = root / "kfold"
+    result = run_cli(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=0,1,2",
+                      "regularizer.strength=0,3,-1", "trainer.max_epochs=4",
+                      f"hydra.sweep.dir={sweep}"], cwd=root)
+    assert result.returncode == 1 and "3 job(s) failed" in result.stderr
+    return root, sweep
+
+
+def fold_summaries(sweep, strength: str) -> list[dict]:
+    """The summaries of one λ's jobs, found by their directory names (Hydra's overrides)."""
+    found = []
+    for path in sorted(sweep.glob("*/summary.json")):
+        overrides = dict(part.split("=", 1) for part in path.parent.name.split(","))
+        if overrides["regularizer.strength"] == strength:
+            found.append(json.loads(path.read_text()))
+    return found
+
+
+def test_folds_aggregate_to_mean_and_std(kfold_sweep):
+    root, sweep = kfold_sweep
+    report = make_report([sweep], root / "out")
+    table = report["table"].set_index("regularizer.strength")
+    assert report["settings"] == [] and report["knobs"] == ["regularizer.strength"]
+    for strength in STRENGTHS:
+        folds = fold_summaries(sweep, strength)
+        assert len(folds) == 3 and all(f["status"] == "completed" for f in folds)
+        test_losses = [f["test_loss"] for f in folds]
+        row = table.loc[float(strength)]
+        assert row["finished"] == 3 and row["runs"] == 3
+        assert math.isclose(row["test_loss"], np.mean(test_losses), rel_tol=1e-9)
+        assert math.isclose(row["test_loss_std"], np.std(test_losses, ddof=1), rel_tol=1e-9)
+    failed = table.loc[-1.0]
+    assert failed["runs"] == 3 and failed["finished"] == 0 and math.isnan(failed["test_loss"])
+
+    # λ is chosen on the mean validation loss over folds, never on test
+    val_means = {s: np.mean([f["val_loss"] for f in fold_summaries(sweep, s)]) for s in STRENGTHS}
+    test_means = {s: np.mean([f["test_loss"] for f in fold_summaries(sweep, s)])
+                  for s in STRENGTHS}
+    assert list(report["chosen"]) == ["val_loss"]  # regression: no accuracy to choose on
+    chosen = report["chosen"]["val_loss"].iloc[0]
+    assert chosen["chosen"] == f"strength={float(min(val_means, key=val_means.get)):g}"
+    assert chosen["best on test"] == f"strength={float(min(test_means, key=test_means.get)):g}"
+
+    text = (root / "out" / "report.md").read_text()
+    assert text.count("| failed |") == 3  # listed as failed, not averaged
+    assert "-1 | 0/3 |" in text
+    runs_csv = pd.read_csv(root / "out" / "runs.csv")
+    assert len(runs_csv) == 9 and (runs_csv["status"] == "failed").sum() == 3
+    png = (root / "out" / "vs_lambda.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+
+
+def test_tensorboard_reader_agrees_with_summaries(kfold_sweep):
+    root, sweep = kfold_sweep
+    from_summary = make_report([sweep], root / "a")["runs"].set_index("run_dir")
+    from_events = make_report([sweep], root / "b", source="tensorboard")["runs"]
+    from_events = from_events.set_index("run_dir")
+    done = from_summary.index[from_summary["status"] == "completed"]
+    assert len(done) == 6 and (from_events.loc[done, "status"] == "completed").all()
+    for metric in ("train_loss", "val_loss", "test_loss", "gap_loss", "weight_l2"):
+        np.testing.assert_allclose(from_events.loc[done, metric].astype(float),
+                                   from_summary.loc[done, metric].astype(float), rtol=1e-6)
+    # a failed run wrote no events: the event reader says it did not complete
+    assert (from_events["status"] != "completed").sum() == 3
+
+
+def test_script_writes_curves(kfold_sweep):
+    root, sweep = kfold_sweep
+    out = root / "script"
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "report.py"), str(sweep),
+                             "--out", str(out), "--curves", "--title", "k-fold"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "9 runs, 6 completed" in result.stdout
+    assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
+    assert "# k-fold" in (out / "report.md").read_text()
+
+
+def test_lambda_zero_sits_a_decade_left_of_the_smallest():
+    import matplotlib.pyplot as plt
+
+    assert zero_position([0, 1e-4, 1e-2]) == pytest.approx(1e-5)
+    fig, ax = plt.subplots()
+    log_axis(ax, [0, 1e-4, 1e-3, 1e-2])
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "0" and ax.get_xticks()[0] == pytest.approx(1e-5)
+    assert labels[1:] == ["1e-4", "1e-3", "0.01"]
+    plt.close(fig)

@@ -1,0 +1,1 @@
+"""Reports over run directories: scripts/report.py is the command line."""

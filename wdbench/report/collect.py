@@ -1,0 +1,131 @@
+"""Read run directories into one flat record per run: the composed config (dotted keys), how
+the run ended, and its final metrics, from summary.json or from the TensorBoard event files."""
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from wdbench.summary import FINAL_KEYS
+
+METRICS = list(FINAL_KEYS.values())
+GROUPS = ("data", "model", "regularizer", "optimizer")  # config groups named by their option
+SKIP_DIRS = {".hydra", ".submitit", "checkpoints"}
+# A config key a run does not have at all (added to conf/ after it ran), unlike a null value.
+ABSENT = "<absent>"
+
+
+def find_runs(paths) -> list[Path]:
+    """Every run directory under the given paths: one with Hydra's .hydra/config.yaml."""
+    found = []
+    for root in map(Path, paths):
+        for current, dirs, _ in os.walk(root):
+            if (Path(current) / ".hydra" / "config.yaml").is_file():
+                found.append(Path(current))
+                dirs.clear()  # a run's own subfolders hold no runs
+            else:
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+    return sorted(found)
+
+
+def flatten(node, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        elif isinstance(value, list):
+            flat[name] = "[" + ",".join(str(v) for v in value) + "]"
+        else:
+            flat[name] = value
+    return flat
+
+
+def read_config(run_dir: Path) -> dict:
+    """The run's config as dotted keys; `_target_` lines replaced by the chosen option's name
+    (regularizer=l2), which is what a reader compares."""
+    config = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    try:
+        node = OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException:  # an interpolation that only resolves inside Hydra
+        node = OmegaConf.to_container(config, resolve=False)
+    flat = {k: v for k, v in flatten(node).items() if not k.rsplit(".", 1)[-1].startswith("_")}
+    hydra_yaml = run_dir / ".hydra" / "hydra.yaml"
+    choices = OmegaConf.load(hydra_yaml).hydra.runtime.choices if hydra_yaml.is_file() else {}
+    for group in GROUPS:
+        if group in choices:
+            flat[group] = choices[group]
+    return flat
+
+
+def from_summary(run_dir: Path) -> dict:
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        return {"status": "interrupted", "error": "no summary.json: the run did not finish"}
+    summary = json.loads(path.read_text())
+    record = {key: summary.get(key) for key in METRICS}
+    record.update(status=summary.get("status"), epochs=summary.get("epochs"),
+                  wall_time=summary.get("wall_time"), error=summary.get("error"))
+    if summary.get("diverged_epoch") is not None:
+        record["error"] = f"diverged at epoch {summary['diverged_epoch']}"
+    return record
+
+
+def read_events(run_dir: Path) -> pd.DataFrame:
+    """Scalars per epoch from the event files, as a table epoch x tag (tbparse)."""
+    from tbparse import SummaryReader
+
+    scalars = SummaryReader(str(run_dir)).scalars
+    if scalars.empty:
+        return pd.DataFrame()
+    table = scalars.pivot_table(index="step", columns="tag", values="value", aggfunc="last")
+    return table.rename_axis("epoch").reset_index()
+
+
+def from_events(run_dir: Path, max_epochs) -> dict:
+    """Final metrics = the last epoch's scalars; how the run ended, from the curves alone."""
+    table = read_events(run_dir)
+    if table.empty:
+        return {"status": "interrupted", "error": "no TensorBoard scalars"}
+    last = table.iloc[-1]
+    record = {key: float(last[tag]) for tag, key in FINAL_KEYS.items() if tag in last}
+    epochs = int(last["epoch"])
+    if not all(math.isfinite(v) for v in record.values() if v is not None):
+        status = "diverged"
+    elif max_epochs is not None and epochs < max_epochs:
+        status = "interrupted"
+    else:
+        status = "completed"
+    record = {k: (v if math.isfinite(v) else None) for k, v in record.items()}
+    return {**record, "status": status, "epochs": epochs}
+
+
+def read_history(run_dir: Path, source: str) -> pd.DataFrame:
+    """Per-epoch curves: history.csv, or the event files with source='tensorboard'."""
+    if source == "tensorboard":
+        return read_events(run_dir)
+    path = run_dir / "history.csv"
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def collect(paths, source: str = "summary") -> pd.DataFrame:
+    """One row per run under `paths`: run_dir, config keys, status, final metrics."""
+    rows = []
+    for run_dir in find_runs(paths):
+        config = read_config(run_dir)
+        if source == "tensorboard":
+            outcome = from_events(run_dir, config.get("trainer.max_epochs"))
+        else:
+            outcome = from_summary(run_dir)
+        rows.append(({"run_dir": str(run_dir), **config}, outcome))
+    config_keys = list(dict.fromkeys(key for config, _ in rows for key in config))
+    frame = pd.DataFrame([{**{k: config.get(k, ABSENT) for k in config_keys}, **outcome}
+                          for config, outcome in rows])
+    for key in METRICS:
+        if key not in frame:
+            frame[key] = float("nan")
+    return frame

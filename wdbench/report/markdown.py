@@ -1,0 +1,68 @@
+"""Markdown tables of a report: per configuration, the lambda choice, the runs that failed."""
+
+import math
+
+import pandas as pd
+
+from wdbench.report.aggregate import TABLE_METRICS
+
+HEADERS = {"test_acc": "test acc", "test_loss": "test loss", "gap_acc": "gap acc (train-test)",
+           "gap_loss": "gap loss (test-train)", "val_loss": "val loss", "val_acc": "val acc",
+           "weight_l2": "‖w‖₂", "weight_zero_frac": "zero weights"}
+
+
+def number(value) -> str:
+    if value is None:
+        return "null"  # a config value left at null (data.train_size=null: all of it)
+    if isinstance(value, float) and math.isnan(value):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if hasattr(value, "item"):  # numpy scalars from pandas
+        return number(value.item())
+    return str(value)
+
+
+def mean_std(mean, std) -> str:
+    if mean is None or math.isnan(mean):
+        return "–"
+    return f"{mean:.4g}" if std is None or math.isnan(std) else f"{mean:.4g} ± {std:.2g}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def configurations(aggregated: pd.DataFrame, keys: list[str]) -> str:
+    """Mean ± std over seeds/folds per configuration; metrics no run has are left out."""
+    metrics = [m for m in TABLE_METRICS if aggregated[m].notna().any()]
+    header = keys + ["finished/runs"] + [HEADERS[m] for m in metrics]
+    rows = []
+    for _, row in aggregated.iterrows():
+        cells = [number(row[k]) for k in keys] + [f"{int(row['finished'])}/{int(row['runs'])}"]
+        cells += [mean_std(row[m], row[m + "_std"]) for m in metrics]
+        rows.append(cells)
+    return table(header, rows)
+
+
+def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
+    columns = ["chosen", select, "test_acc", "test_loss", "best on test", "best test_acc",
+               "best test_loss"]
+    columns = [c for c in columns if c in chosen and chosen[c].notna().any()]
+    names = {"chosen": f"chosen on validation ({select})", "test_acc": "its test acc",
+             "test_loss": "its test loss", "best on test": "best on test (for reference)"}
+    header = settings + [names.get(c, c.replace("_", " ")) for c in columns]
+    rows = [[number(row[k]) for k in settings + columns] for _, row in chosen.iterrows()]
+    return table(header, rows)
+
+
+def unfinished(runs: pd.DataFrame, root_of) -> str:
+    """The runs that did not complete, each with why: never averaged into the tables."""
+    bad = runs[runs["status"] != "completed"]
+    if bad.empty:
+        return "All runs completed."
+    rows = [[root_of(row["run_dir"]), str(row["status"]), str(row.get("error") or "")]
+            for _, row in bad.iterrows()]
+    return table(["run", "status", "why"], rows)

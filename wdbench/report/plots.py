@@ -1,0 +1,99 @@
+"""Plots of a report: metrics against lambda (log axis, lambda = 0 one decade left of the
+smallest positive value), one line per setting with a band of ± one std over seeds/folds;
+and per-epoch train/test loss curves."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from wdbench.report.aggregate import label
+
+
+def zero_position(values) -> float:
+    positive = [v for v in values if v > 0]
+    return min(positive) / 10 if positive else 1.0
+
+
+def log_axis(ax, values) -> None:
+    """Log x axis with decade ticks; lambda = 0 drawn at zero_position and labelled 0."""
+    ax.set_xscale("log")
+    positive = sorted(v for v in values if v > 0)
+    ticks, labels = [], []
+    if any(v == 0 for v in values):
+        ticks.append(zero_position(values))
+        labels.append("0")
+    if positive:
+        for k in range(math.floor(math.log10(positive[0])), math.ceil(math.log10(positive[-1])) + 1):
+            if 10.0**k >= positive[0] / 1.01 and 10.0**k <= positive[-1] * 1.01:
+                ticks.append(10.0**k)
+                labels.append(f"1e{k}" if abs(k) > 2 else f"{10.0**k:g}")
+    ax.set_xticks(ticks, labels)
+    ax.minorticks_off()
+
+
+def panels_for(aggregated: pd.DataFrame) -> list[tuple[str, str]]:
+    classification = aggregated["test_acc"].notna().any()
+    if classification:
+        return [("test_acc", "test accuracy"), ("gap_acc", "gap: train − test accuracy"),
+                ("weight_l2", "‖w‖₂")]
+    return [("test_loss", "test loss"), ("gap_loss", "gap: test − train loss"),
+            ("weight_l2", "‖w‖₂")]
+
+
+def against_knob(aggregated: pd.DataFrame, settings: list[str], knob: str, path) -> None:
+    data = aggregated.copy()
+    data[knob] = pd.to_numeric(data[knob], errors="coerce")
+    data = data.dropna(subset=[knob])
+    values = sorted(data[knob].unique())
+    x0 = zero_position(values)
+    panels = panels_for(data)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
+    groups = data.groupby(settings, dropna=False, sort=True) if settings else [((), data)]
+    for _, group in groups:
+        group = group.sort_values(knob)
+        x = np.where(group[knob] > 0, group[knob], x0)
+        name = label(group.iloc[0], settings)
+        for ax, (metric, _) in zip(axes, panels):
+            mean = group[metric].to_numpy(float)
+            std = np.nan_to_num(group[metric + "_std"].to_numpy(float))
+            line, = ax.plot(x, mean, marker="o", ms=3, label=name)
+            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    for ax, (metric, title) in zip(axes, panels):
+        log_axis(ax, values)
+        ax.set_xlabel(knob.replace("regularizer.strength", "λ (regularizer.strength)"))
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ys = data[metric].dropna()
+        if len(ys) and (ys > 0).all() and ys.max() > 20 * ys.min():
+            ax.set_yscale("log")  # losses and norms that span decades across a lambda grid
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def curves(histories: dict, path, metrics=("loss/train", "loss/test")) -> None:
+    """Mean per-epoch curves, one colour per configuration (in the dict's order): dashed
+    train, solid test."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(histories), 1)))
+    for colour, (name, frames) in zip(colours, histories.items()):
+        stacked = pd.concat(frames).groupby("epoch").mean(numeric_only=True)
+        for metric, style in zip(metrics, ("--", "-")):
+            if metric in stacked:
+                ax.plot(stacked.index, stacked[metric], style, color=colour,
+                        label=name if style == "-" else None)
+    ax.set_title("dashed: " + metrics[0] + ", solid: " + metrics[1], fontsize=9)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (mean over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,81 @@
+"""What a job of a sweep needs to know about the sweep: its share of the cores, and whether an
+earlier run of the same sweep already finished it (so re-running a sweep resumes it)."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+
+# A run that ended with one of these has its answer; anything else (failed, no summary at all
+# because the job was killed) is run again when the sweep is re-run.
+FINISHED = ("completed", "diverged")
+
+
+def resolved_n_jobs(n_jobs: int, cores: int) -> int:
+    """joblib's convention: -1 = all cores, -2 = all but one, ..."""
+    return max(1, cores + 1 + n_jobs if n_jobs < 0 else n_jobs)
+
+
+def job_threads(threads, launcher: dict, cores: int, env_threads) -> int | None:
+    """Torch threads for one job. An explicit `threads` wins. Otherwise, where the launcher runs
+    jobs side by side, each gets its share so the machine is never oversubscribed:
+    joblib: cores // n_jobs; submitit: its `cpus_per_task`. Capped by OMP_NUM_THREADS when set.
+    None = not a parallel launcher: train.set_threads' own rule (OMP_NUM_THREADS or all)."""
+    if threads is not None:
+        return threads
+    limit = int(env_threads) if env_threads else cores
+    if launcher.get("n_jobs") is not None:
+        return max(1, min(limit, cores // resolved_n_jobs(int(launcher["n_jobs"]), cores)))
+    if launcher.get("cpus_per_task"):
+        return max(1, min(limit, int(launcher["cpus_per_task"])))
+    return None
+
+
+def share_threads(cfg, hydra_cfg) -> None:
+    """Set cfg.threads to this job's share when it is null and the launcher runs in parallel."""
+    launcher = hydra_cfg.launcher if "launcher" in hydra_cfg else {}
+    cores = len(os.sched_getaffinity(0))
+    threads = job_threads(cfg.threads, dict(launcher), cores, os.environ.get("OMP_NUM_THREADS"))
+    if threads is not None:
+        cfg.threads = threads
+
+
+def finished_summary(run_dir: Path, overrides: list[str]) -> dict | None:
+    """The summary of an earlier run of exactly these overrides that finished, else None."""
+    path = run_dir / "summary.json"
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # never run, killed before the summary, or a partial file
+    same = sorted(summary.get("overrides") or []) == sorted(overrides)
+    return summary if same and summary.get("status") in FINISHED else None
+
+
+def failed_in(sweep_dir: Path, since: float) -> list[str]:
+    """Job directories of `sweep_dir` whose summary, written since `since`, says "failed"."""
+    failed = []
+    for path in sorted(sweep_dir.glob("*/summary.json")):
+        try:
+            if path.stat().st_mtime >= since and json.loads(path.read_text()).get("status") == "failed":
+                failed.append(os.path.abspath(path.parent))  # as Hydra names a job's dir
+        except (OSError, ValueError):
+            continue
+    return failed
+
+
+failed_jobs: list[str] = []  # filled in the sweep's own process by FailedJobs
+
+
+class FailedJobs(Callback):
+    """Runs in the process that started the sweep, after all its jobs: collects the jobs that
+    failed, whichever launcher ran them (joblib and submitit run jobs in other processes, whose
+    memory the command line never sees), so that the sweep can end with exit status 1."""
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        self.started = time.time() - 1  # file times may be coarser than the clock
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        started = getattr(self, "started", 0.0)
+        failed_jobs.extend(failed_in(Path(config.hydra.sweep.dir), started))
