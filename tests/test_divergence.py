@@ -27,13 +27,14 @@ def test_absurd_lr_stops_within_the_first_epoch(tmp_path):
 
 def test_sweep_goes_on_past_failed_diverged_and_duplicate_jobs(tmp_path):
     """A sweep meets every failure there is; each job ends clearly and the others go on. The
-    last job repeats the third: it must not write into the third's directory."""
+    last job repeats the third: it finds that run completed and skips it (as a re-run sweep
+    does), writing nothing into the third's directory."""
     result = run_cli(["-m", "optimizer.lr=-1,1000,0.003,0.003", "trainer.max_epochs=3"],
                      cwd=tmp_path)
-    assert result.returncode == 1  # jobs failed; the sweep still ran all four
+    assert result.returncode == 1  # a job failed; the sweep still ran all four
     assert "Traceback" not in result.stderr
-    assert "already belongs to another run" in result.stderr
-    assert "error: 2 job(s) failed" in result.stderr
+    assert "already completed, skipped" in result.stderr + result.stdout
+    assert "error: 1 job(s) failed" in result.stderr
     summaries = {p.parent.name.split(",")[0]: json.loads(p.read_text())
                  for p in (tmp_path / "runs" / "default").glob("multirun_*/*/summary.json")}
     assert sorted(summaries) == ["optimizer.lr=-1", "optimizer.lr=0.003", "optimizer.lr=1000"]

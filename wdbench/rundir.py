@@ -40,6 +40,27 @@ def register_resolver() -> None:
         OmegaConf.register_new_resolver(RESOLVER, fresh_dir, use_cache=True)
 
 
+def owner_has_ended(owner: dict, run_dir: Path) -> bool:
+    """The run that claimed `run_dir` is over without a result: its summary says failed or
+    interrupted, or it left none and its process is gone from this host. A completed or
+    diverged run, or one still running, keeps its directory."""
+    try:
+        status = json.loads((run_dir / "summary.json").read_text()).get("status")
+    except (OSError, ValueError):
+        status = None
+    if status is not None:
+        return status in ("failed", "interrupted")
+    if owner.get("host") != platform.node() or owner.get("pid") == os.getpid():
+        return False
+    try:
+        os.kill(int(owner.get("pid", 0)), 0)
+    except (ProcessLookupError, ValueError):
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 def claim(run_dir: Path) -> None:
     """Mark `run_dir` as this run's, or fail if another run marked it first (an explicit
     hydra.run.dir used twice, or a sweep that lists the same job twice)."""
@@ -48,6 +69,9 @@ def claim(run_dir: Path) -> None:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         owner = json.loads(marker.read_text() or "{}")
+        if owner_has_ended(owner, Path(run_dir)):  # re-running a sweep's failed or killed job
+            marker.unlink(missing_ok=True)
+            return claim(run_dir)
         raise RunDirTaken(
             f"run directory {run_dir} already belongs to another run (pid {owner.get('pid')} "
             f"on {owner.get('host')}, started {owner.get('started')}): a sweep that lists the "
