@@ -1,5 +1,6 @@
 """`python -m wdbench ...`: Hydra composes conf/ (found by absolute path, so any cwd works)."""
 
+import copy
 import logging
 import os
 import sys
@@ -16,6 +17,8 @@ from wdbench.hparams import GROUPS
 from wdbench.interrupt import RunInterrupted
 from wdbench.messages import one_line
 from wdbench.rundir import RunDirTaken, claim, register_resolver
+from wdbench.stacked.grid import Job, group_jobs
+from wdbench.stacked.run import run_stack
 from wdbench.summary import write_json_atomic
 from wdbench.sweep import failed_jobs, finished_summary, share_threads
 from wdbench.train import run
@@ -23,6 +26,7 @@ from wdbench.train import run
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 log = logging.getLogger("wdbench")
 failed_runs: list[str] = []  # jobs of this process that ended in an error
+pending: list[Job] = []  # jobs of a vectorized sweep, trained as stacks once all are collected
 register_resolver()  # before Hydra composes: the run directories use it
 
 
@@ -39,6 +43,8 @@ def hydra_main(cfg: DictConfig):
             log.info("already %s, skipped: %s", done["status"], run_dir / "summary.json")
             return done.get("val_loss")
         share_threads(cfg, hydra_cfg)
+        if cfg.sweep.vectorize:  # collected here, trained together after the sweep (main)
+            return collect_for_stack(cfg, hydra_cfg, run_dir, overrides)
     try:
         claim(run_dir)
         choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
@@ -56,6 +62,30 @@ def hydra_main(cfg: DictConfig):
     if summary["status"] == "interrupted":  # the process is being stopped: so is the sweep
         sys.exit(128 + summary["signum"])
     return summary.get("val_loss")  # what a sweeper may optimise: validation, never test
+
+
+def collect_for_stack(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]) -> None:
+    if not str(hydra_cfg.launcher.get("_target_", "")).endswith("BasicLauncher"):
+        print("error: sweep.vectorize=true trains the sweep in this process: it needs Hydra's "
+              "basic launcher, not hydra/launcher=" + str(hydra_cfg.runtime.choices.get(
+                  "hydra/launcher")), file=sys.stderr)
+        sys.exit(2)
+    claim(run_dir)
+    choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
+    pending.append(Job(copy.deepcopy(cfg), run_dir, overrides, choices))
+
+
+def run_pending_stacks() -> None:
+    """Train the collected jobs of a vectorized sweep, a stack per set of configs that differ
+    only in per-member hyperparameters. A stack that fails fails its members; the rest go on."""
+    max_members = pending[0].cfg.sweep.max_members
+    for stack in group_jobs(pending, max_members):
+        try:
+            run_stack(stack)
+        except (WdbenchError, HydraException, OSError) as err:
+            for job in stack:
+                fail(err, job.run_dir, single=False, summary={
+                    "status": "failed", "error": one_line(err), "overrides": job.overrides})
 
 
 def fail(err: Exception, run_dir: Path, single: bool, summary: dict | None) -> None:
@@ -78,6 +108,8 @@ def main() -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         hydra_main()
+        if pending:
+            run_pending_stacks()
     except Exception as err:
         if users_choice == "1" or not is_user_error(err):
             raise
