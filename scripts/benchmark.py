@@ -96,6 +96,9 @@ def time_config(args, kind, batch_size, data, common_data, tmp: Path) -> dict:
     if args.metrics_every > 1:  # epochs with and without the evaluation pass: average them
         m["b"] = sum(b) / len(b)
         m["metrics_share"] = sum(b_metrics) / sum(b)
+    # The fastest epoch of each: other processes only ever add time, so on a busy machine
+    # these ratios are the steadier ones (not with metrics.every_n_epochs > 1).
+    m["fastest"] = {"a": min(a), "b": min(b), "c": min(c)} if args.metrics_every == 1 else None
     m["epochs"] = {"a": len(a), "b": len(b), "c": len(c)}
     return m
 
