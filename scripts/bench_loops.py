@@ -75,10 +75,12 @@ def plain_epochs(kind: str, x: torch.Tensor, y: torch.Tensor, batch_size: int, e
 
 
 # (b) ------------------------------------------------------------------------------------------
-def wdbench_overrides(kind: str, batch_size: int, epochs: int, train_size, threads: int):
-    return ["data=fashion_mnist", f"model={kind}", f"data.batch_size={batch_size}",
-            f"data.train_size={'null' if train_size is None else train_size}",
-            f"trainer.max_epochs={epochs}", f"threads={threads}"]
+def wdbench_overrides(kind: str, batch_size: int, epochs: int, train_size, threads: int,
+                      metrics_every: int = 1):
+    overrides = ["data=fashion_mnist", f"model={kind}", f"data.batch_size={batch_size}",
+                 f"data.train_size={'null' if train_size is None else train_size}",
+                 f"trainer.max_epochs={epochs}", f"threads={threads}"]
+    return overrides + ([f"metrics.every_n_epochs={metrics_every}"] if metrics_every > 1 else [])
 
 
 @contextmanager

@@ -44,6 +44,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--startup-tries", type=int, help="fresh processes of each kind (default 3; quick 1)")
     p.add_argument("--jobs", type=int, default=10, help="jobs of the multirun")
+    p.add_argument("--metrics-every", type=int, default=1,
+                   help="b with metrics.every_n_epochs=N (b is then the mean epoch)")
     p.add_argument("--epochs-only", action="store_true",
                    help="only the epoch table: no fresh processes, no multirun")
     args = p.parse_args(argv)
@@ -73,7 +75,7 @@ def machine(threads: int, load_at_start: str) -> str:
 def time_config(args, kind, batch_size, data, common_data, tmp: Path) -> dict:
     x, y = data.splits.train_x, data.splits.train_y
     overrides = loops.wdbench_overrides(kind, batch_size, args.epochs, args.train_size,
-                                        args.threads)
+                                        args.threads, args.metrics_every)
     a, b, b_train, b_metrics, c = [], [], [], [], []
     for round_ in range(args.rounds):
         # Alternate which of (a) and (b) goes first, so drift in the machine's load evens out.
@@ -90,6 +92,13 @@ def time_config(args, kind, batch_size, data, common_data, tmp: Path) -> dict:
                                  tmp / f"c_{kind}_{batch_size}_{round_}")
     m = {k: loops.median(v) for k, v in
          {"a": a, "b": b, "b_train": b_train, "metrics": b_metrics, "c": c}.items()}
+    m["metrics_share"] = m["metrics"] / m["b"]
+    if args.metrics_every > 1:  # epochs with and without the evaluation pass: average them
+        m["b"] = sum(b) / len(b)
+        m["metrics_share"] = sum(b_metrics) / sum(b)
+    # The fastest epoch of each: other processes only ever add time, so on a busy machine
+    # these ratios are the steadier ones (not with metrics.every_n_epochs > 1).
+    m["fastest"] = {"a": min(a), "b": min(b), "c": min(c)} if args.metrics_every == 1 else None
     m["epochs"] = {"a": len(a), "b": len(b), "c": len(c)}
     return m
 
@@ -134,6 +143,11 @@ def main(argv=None) -> None:
             progress("timed the multirun", started)
         report.print_all(args, rows, held, start, sweep, machine(args.threads, load_at_start))
     print(f"\nBenchmark wall time: {time.perf_counter() - started:.0f} s.")
+    busiest = max(float(v) for v in (load_at_start + ", " + load_average()).split(", "))
+    if busiest > 1.5 * len(os.sched_getaffinity(0)):
+        print(f"\nWarning: the machine was busy (load average up to {busiest:.1f} on "
+              f"{len(os.sched_getaffinity(0))} cores); other processes distort these timings. "
+              "Rerun on a quiet machine.")
 
 
 if __name__ == "__main__":

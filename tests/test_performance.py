@@ -34,7 +34,7 @@ def test_benchmark_quickest_mode_prints_its_tables(tmp_path, needs_fashion_mnist
     for line in ("start-up <= 1.5 s beyond bare imports (fashion)",
                  "multirun <= 0.5 s per job beyond training", "data held once"):
         assert line in out
-    assert "| data held once (float bytes / feature bytes) | 1.00x | met |" in out
+    assert "| data held once (float bytes / feature bytes) | 1.00x |  | met |" in out
 
 
 def test_evaluation_sets_share_the_training_tensor():
