@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import compose_config  # noqa: E402  (the compose API on conf/)
+from conftest import compose_config
 
-from wdbench.stacked.grid import Job  # noqa: E402
-from wdbench.stacked.run import run_stack  # noqa: E402
-from wdbench.train import run  # noqa: E402
+from wdbench.stacked.grid import Job
+from wdbench.stacked.run import run_stack
+from wdbench.train import run
 
 
 def overrides_for(args, strength: float) -> list[str]:
@@ -49,10 +49,11 @@ def main() -> None:
     sequential, stacked = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):  # interleaved, so load on the machine hits both alike
-            sequential.append(timed(lambda: [run(cfg, Path(tmp, f"seq{r}_{i}"), [])
-                                             for i, (_, cfg) in enumerate(configs)]))
+            dirs = [Path(tmp, f"seq{r}_{i}") for i in range(len(configs))]
+            sequential.append(timed(lambda d=dirs: [run(cfg, path, [])
+                                                     for (_, cfg), path in zip(configs, d)]))
             jobs = [Job(cfg, Path(tmp, f"stack{r}_{i}"), []) for i, (_, cfg) in enumerate(configs)]
-            stacked.append(timed(lambda: run_stack(jobs)))
+            stacked.append(timed(lambda j=jobs: run_stack(j)))
     seq, stk = min(sequential) / member_epochs, min(stacked) / member_epochs
     print(f"\n## Stacked grid vs sequential runs (M = {args.members})\n")
     print(f"Command: `python scripts/bench_stacked.py {' '.join(sys.argv[1:])}`".rstrip())

@@ -32,7 +32,7 @@ def run_config(tmp_path: Path, overrides: list[str]) -> dict:
 def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     """`python -m wdbench ARGS` in its own process, from `cwd` (not the repository)."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run([sys.executable, "-m", "wdbench", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "wdbench", *args], cwd=cwd, env=env, check=False,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -95,12 +95,7 @@ class EpochMetrics(pl.Callback):
 
 
     def training_means(self, trainer, module) -> dict:
-        lr = self._epoch_lr
-        extra = {**module.epoch_means(), "optim/lr": lr}
-        decay = self.regularizer.decay_per_step(lr)
-        if decay is not None:
-            extra["optim/decay_per_step"] = decay
-        return extra
+        return training_means(module, self.regularizer, self._epoch_lr)
 
     def on_train_end(self, trainer, module) -> None:
         """A run stopped early (e.g. by trainer.max_steps) still ends on a measured epoch, and
@@ -178,6 +173,15 @@ def log_scalars(logger, values: dict[str, float], step: int) -> None:
         return
     scalars = [Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()]
     file_writer().add_summary(Summary(value=scalars), step)
+
+
+def training_means(module, regularizer, lr: float) -> dict:
+    """The epoch's mean minibatch data loss and penalty, its lr and the decay per step."""
+    extra = {**module.epoch_means(), "optim/lr": lr}
+    decay = regularizer.decay_per_step(lr)
+    if decay is not None:
+        extra["optim/decay_per_step"] = decay
+    return extra
 
 
 def add_gaps(values: dict[str, float]) -> None:

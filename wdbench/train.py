@@ -21,8 +21,8 @@ from wdbench.errors import ConfigError, WdbenchError
 from wdbench.hparams import choices_from_targets
 from wdbench.interrupt import RunInterrupted, StopOnSignal, interruption_summary, raise_on_signal
 from wdbench.module import LOSSES, RegularizedModule
-from wdbench.run_report import RunReport
 from wdbench.resume import CHECKPOINT, checkpoint_to_resume
+from wdbench.run_report import RunReport
 from wdbench.summary import build_summary, write_json_atomic
 from wdbench.validate import (
     check_combination,

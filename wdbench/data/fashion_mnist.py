@@ -67,7 +67,7 @@ def try_download(target: Path) -> bool:
         torchvision.datasets.FashionMNIST(str(target), train=True, download=True)
         torchvision.datasets.FashionMNIST(str(target), train=False, download=True)
         return True
-    except Exception as err:  # no network, proxy, checksum: report it with the search list
+    except Exception as err:  # noqa: BLE001  no network, proxy, checksum: reported with the search list
         print(f"[wdbench] Fashion-MNIST download into {target} failed: {err}")
         return False
 

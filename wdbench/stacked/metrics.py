@@ -9,7 +9,7 @@ import time
 import pytorch_lightning as pl
 import torch
 
-from wdbench.callbacks import add_gaps, log_scalars, to_host
+from wdbench.callbacks import add_gaps, log_scalars, to_host, training_means
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import EVAL_CHUNK, bias_metrics, weight_metrics
 from wdbench.stacked.model import member_losses
@@ -69,11 +69,8 @@ class StackedMetrics(pl.Callback):
         self.train_seconds.append(time.perf_counter() - self._epoch_started)
         epoch = trainer.current_epoch + 1
         if epoch % self.every_n_epochs == 0 or epoch == trainer.max_epochs:
-            extra = {**module.epoch_means(), "optim/lr": self._epoch_lr}
-            decay = self.regularizer.decay_per_step(self._epoch_lr)
-            if decay is not None:
-                extra["optim/decay_per_step"] = decay
-            self.record(trainer, module, epoch, extra)
+            self.record(trainer, module, epoch,
+                        training_means(module, self.regularizer, self._epoch_lr))
 
     def record(self, trainer, module, epoch: int, extra: dict) -> None:
         started = time.perf_counter()

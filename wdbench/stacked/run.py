@@ -15,13 +15,13 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from wdbench.errors import ConfigError
 from wdbench.figure import save_curves
 from wdbench.hparams import choices_from_targets, run_hparams, write_hparams
+from wdbench.resume import CHECKPOINT
 from wdbench.run_report import FIGURE_FILE, run_title
 from wdbench.stacked.grid import PER_MEMBER, Job, member_values
 from wdbench.stacked.metrics import StackedMetrics
 from wdbench.stacked.model import StackedMLP
 from wdbench.stacked.module import StackedModule
 from wdbench.summary import build_summary, write_json_atomic
-from wdbench.resume import CHECKPOINT
 from wdbench.train import build, quiet_lightning, set_threads, write_history
 
 log = logging.getLogger("wdbench")
