@@ -72,6 +72,7 @@ class StopOnSignal(pl.Callback):
         self.overrides = [o for o in overrides if not o.startswith("resume=")]
         self.signum: int | None = None
         self.interrupted = False
+        self._announced = False
         self._rng_to_restore: dict | None = None
 
     def on_train_start(self, trainer, module) -> None:
@@ -87,13 +88,16 @@ class StopOnSignal(pl.Callback):
     def request_stop(self, signum, frame) -> None:
         if self.signum is not None:
             raise KeyboardInterrupt  # asked twice: stop at once, without a checkpoint
+        # Only a flag: logging here could re-enter a log write the signal interrupted.
         self.signum = signum
-        log.warning("received %s: stopping after this batch and saving a checkpoint "
-                    "(send it again to stop at once)", signal.Signals(signum).name)
 
     def stop_requested(self, trainer) -> bool:
         if self.signum is None and trainer.received_sigterm:  # came before on_train_start
             self.signum = signal.SIGTERM
+        if self.signum is not None and not self._announced:
+            self._announced = True
+            log.warning("received %s: stopping after this batch and saving a checkpoint "
+                        "(send it again to stop at once)", signal.Signals(self.signum).name)
         return self.signum is not None
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
