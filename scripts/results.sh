@@ -54,13 +54,14 @@ result_3() {  # every regulariser at its validation-tuned strength, same MLP tas
   sweep 3_every_regularizer/strength +experiment=lambda_grid_mlp \
     regularizer=l2,weight_decay,decoupled,l1,l1_prox,elastic_net \
     regularizer.strength=1e-6,1e-5,1e-4,1e-3,1e-2 $PAR
-  # the constraints are tuned by their radius; strength=0 replaces the experiment's λ list
-  sweep 3_every_regularizer/norm_ball +experiment=lambda_grid_mlp regularizer=norm_ball \
-    regularizer.radius=2,4,8,16 regularizer.strength=0 $PAR
-  sweep 3_every_regularizer/max_norm +experiment=lambda_grid_mlp regularizer=max_norm \
-    regularizer.radius=0.5,1,2,4 regularizer.strength=0 $PAR
-  sweep 3_every_regularizer/none +experiment=lambda_grid_mlp regularizer=none \
-    regularizer.strength=0 $PAR
+  # the constraints are tuned by their radius (they have no strength): mlp_norm_ball and
+  # mlp_max_norm are the same task without lambda_grid_mlp's strength list
+  sweep 3_every_regularizer/norm_ball -m +experiment=mlp_norm_ball \
+    regularizer.radius=2,4,8,16 seed=0,1,2 $PAR
+  sweep 3_every_regularizer/max_norm -m +experiment=mlp_max_norm \
+    regularizer.radius=0.5,1,2,4 seed=0,1,2 $PAR
+  sweep 3_every_regularizer/none -m +experiment=mlp_l2 regularizer=none '~regularizer.strength' \
+    seed=0,1,2 $PAR
   report 3_every_regularizer "$OUT"/3_every_regularizer/* --knob regularizer.strength \
     --knob regularizer.radius --title "Every regulariser at its validation-tuned strength"
 }
