@@ -9,9 +9,9 @@ import torch
 from wdbench.data.splits import Splits, check_count
 
 # Rows per Lightning batch (a block of minibatches): all of Fashion-MNIST's training set is one
-# block. Each block costs Lightning about 0.7 ms (measured), 7% of a linear model's 8,192-row block; 1
-# minibatch per block when the batch is larger. TensorDataModule.block_rows = the batch size
-# makes every minibatch a Lightning batch (per-step callbacks, finer interruption).
+# block. A block costs Lightning about 0.7 ms (measured), 7% of a linear model's time for 8,192
+# rows. One minibatch per block when the batch is larger. TensorDataModule.block_rows = the
+# batch size makes every minibatch a Lightning batch (per-step callbacks, finer interruption).
 BLOCK_ROWS = 65536
 
 
