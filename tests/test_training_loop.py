@@ -55,8 +55,8 @@ def plain_loop(model, x, y):
     return sum(losses) / len(losses)  # the last epoch's mean minibatch data loss
 
 
-# 4 rows: one minibatch per block; 12: three per block, the last block partial; 8192: one block.
-@pytest.mark.parametrize("block_rows", [4, 12, 8192])
+# 4 rows: one minibatch per block; 12: three per block, the last block partial; 65536: one block.
+@pytest.mark.parametrize("block_rows", [4, 12, 65536])
 def test_blocks_train_exactly_like_a_plain_loop(block_rows):
     torch.manual_seed(0)
     model = MLP(6, 1, hidden=[5])
