@@ -119,3 +119,18 @@ def test_to_host_splits_one_transfer_back_into_names():
                             {"h": torch.arange(4.0), "g": torch.tensor([7.0])})
     assert values == {"a": 1.5, "b": 2.0, "c": -3.0}
     assert lists == {"h": [0.0, 1.0, 2.0, 3.0], "g": [7.0]}
+
+
+def test_zero_fraction_is_exact_for_l1_prox(tmp_path):
+    """The proximal step leaves exact zeros; the summary's fraction counts them exactly."""
+    from conftest import run_config
+
+    summary = run_config(tmp_path, ["+experiment=d2l_synthetic", "regularizer=l1_prox",
+                                    "regularizer.strength=3", "model.init_std=0.1",
+                                    "trainer.max_epochs=20"])
+    state = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    weight = state["model.layers.0.weight"]
+    zeros = (weight == 0).sum().item()
+    assert zeros > 0
+    # the same count (float32 mean: to 1e-7, far below one weight in 200)
+    assert summary["weight_zero_frac"] == pytest.approx(zeros / weight.numel(), abs=1e-7)
