@@ -106,9 +106,13 @@ def wdbench_epochs(overrides: list[str], run_dir: Path) -> dict:
     clock = EpochClock()
     with extra_callback(clock):
         summary = train.run(cfg, run_dir, overrides)
-    metrics = clock.epoch_metrics
-    return {"epochs": clock.epochs(), "train": list(metrics.train_seconds),
-            "metrics": list(metrics.metric_seconds[1:]),  # [0] is epoch 0, before training
+    metrics, epochs = clock.epoch_metrics, clock.epochs()
+    # Steady epochs: not the last, which evaluates every row (metrics.eval_rows caps the others)
+    # and holds the end of training (histograms, HParams, the figure): a cost once per run.
+    # metric_seconds[0] is epoch 0, before training.
+    return {"epochs": epochs[:-1] or epochs, "last": epochs[-1:],
+            "train": metrics.train_seconds[:-1] or metrics.train_seconds,
+            "metrics": metrics.metric_seconds[1:-1] or metrics.metric_seconds[1:],
             "summary": summary}
 
 

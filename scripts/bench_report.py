@@ -40,13 +40,16 @@ def epoch_table(rows: dict, train_rows: int, metrics_every: int) -> None:
           "over all rounds. b's epoch runs from one epoch's start to the next: the training "
           "steps, the metrics (evaluation pass on train subset, validation and test; weight "
           f"norms; {every}) and their TensorBoard logging. `b train` is its training steps "
-          "alone, `b metrics` one evaluation pass with the norms and logging.\n")
-    print("| model | batch | a: plain PyTorch | b: wdbench | b train | b metrics "
+          "alone, `b metrics` one evaluation pass with the norms and logging (metrics.eval_rows "
+          "rows of each split). b's epochs are all but the last of each run; `b last` is the "
+          "last, once per run: its evaluation on every row and the end of training "
+          "(histograms, HParams, the figure).\n")
+    print("| model | batch | a: plain PyTorch | b: wdbench | b train | b metrics | b last "
           "| c: torchvision + DataLoader | b/a | b train/a | c/b | metrics / b |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (kind, batch), m in rows.items():
         print(f"| {kind} | {batch} | {m['a']:.3f} | {m['b']:.3f} | {m['b_train']:.3f} | "
-              f"{m['metrics']:.4f} | {m['c']:.2f} | {m['b'] / m['a']:.2f} | "
+              f"{m['metrics']:.4f} | {m['b_last']:.3f} | {m['c']:.2f} | {m['b'] / m['a']:.2f} | "
               f"{m['b_train'] / m['a']:.2f} | {m['c'] / m['b']:.1f} | {m['metrics_share']:.1%} |")
     counts = next(iter(rows.values()))["epochs"]
     print(f"\nEpochs timed per row: a {counts['a']}, b {counts['b']}, c {counts['c']}.\n")

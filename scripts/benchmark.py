@@ -36,8 +36,9 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="10,000 images, 2 rounds, 1 start-up try")
     p.add_argument("--train-size", type=int, help="training images (default: all, 55,000)")
-    p.add_argument("--epochs", type=int, default=2, help="epochs of (a) and (b) per round")
-    p.add_argument("--rounds", type=int, help="interleaved rounds a, b, c (default 4; quick 2)")
+    p.add_argument("--epochs", type=int, default=3,
+                   help="epochs of (a) and (b) per round; b's last is timed apart")
+    p.add_argument("--rounds", type=int, help="interleaved rounds a, b, c (default 6; quick 2)")
     p.add_argument("--common-epochs", type=int, default=1, help="epochs of (c) per round")
     p.add_argument("--models", default="linear,mlp")
     p.add_argument("--batch-sizes", default="256,1024")
@@ -51,7 +52,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     quick = args.quick
     args.train_size = args.train_size or (10000 if quick else None)
-    args.rounds = args.rounds or (2 if quick else 4)
+    args.rounds = args.rounds or (2 if quick else 6)
     args.startup_tries = args.startup_tries or (1 if quick else 3)
     args.models = args.models.split(",")
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
@@ -76,7 +77,7 @@ def time_config(args, kind, batch_size, data, common_data, tmp: Path) -> dict:
     x, y = data.splits.train_x, data.splits.train_y
     overrides = loops.wdbench_overrides(kind, batch_size, args.epochs, args.train_size,
                                         args.threads, args.metrics_every)
-    a, b, b_train, b_metrics, c = [], [], [], [], []
+    a, b, b_train, b_metrics, b_last, c = [], [], [], [], [], []
     for round_ in range(args.rounds):
         # Alternate which of (a) and (b) goes first, so drift in the machine's load evens out.
         order = ("a", "b") if round_ % 2 == 0 else ("b", "a")
@@ -88,10 +89,12 @@ def time_config(args, kind, batch_size, data, common_data, tmp: Path) -> dict:
                 b += run["epochs"]
                 b_train += run["train"]
                 b_metrics += run["metrics"]
+                b_last += run["last"]
         c += loops.common_epochs(kind, common_data, batch_size, args.common_epochs,
                                  tmp / f"c_{kind}_{batch_size}_{round_}")
     m = {k: loops.median(v) for k, v in
-         {"a": a, "b": b, "b_train": b_train, "metrics": b_metrics, "c": c}.items()}
+         {"a": a, "b": b, "b_train": b_train, "metrics": b_metrics, "b_last": b_last,
+          "c": c}.items()}
     m["metrics_share"] = m["metrics"] / m["b"]
     if args.metrics_every > 1:  # epochs with and without the evaluation pass: average them
         m["b"] = sum(b) / len(b)

@@ -8,6 +8,7 @@ import sys
 import pytest
 import torch
 from conftest import REPO, run_config
+from tb_helpers import read_events
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from wdbench.data import fashion_mnist
@@ -73,3 +74,41 @@ def test_a_run_stopped_by_max_steps_ends_on_a_measured_epoch(tmp_path):
 def test_bad_every_n_epochs_is_rejected(tmp_path, value):
     with pytest.raises(ConfigError, match="metrics.every_n_epochs"):
         run_config(tmp_path, [f"metrics.every_n_epochs={value}"])
+
+
+def by_hand_losses(checkpoint_path, rows: int | None) -> dict[str, float]:
+    """The lecture's loss of a checkpoint's linear model on the first `rows` rows of the
+    synthetic train subset and test set (None: all), computed without wdbench's evaluation."""
+    state = torch.load(checkpoint_path, weights_only=False)["state_dict"]
+    weight, bias = state["model.layers.0.weight"], state["model.layers.0.bias"]
+    splits = make_synthetic(seed=0).splits
+    count = min(len(splits.train_x), len(splits.test_x))
+    sets = {"train": (splits.train_x[:count], splits.train_y[:count]),
+            "test": (splits.test_x, splits.test_y)}
+    return {split: (((x[:rows] @ weight.T + bias - y[:rows]) ** 2).mean() / 2).item()
+            for split, (x, y) in sets.items()}
+
+
+@pytest.mark.parametrize("stop", [["trainer.max_epochs=3"],
+                                  ["trainer.max_epochs=9", "+trainer.max_steps=10"]])
+def test_eval_rows_caps_the_curves_not_the_result(tmp_path, stop):
+    """With lr 1e-30 (lr must be > 0) the weights do not move, so every epoch's numbers are
+    the checkpoint's: the epochs before the last on the first metrics.eval_rows rows, the last
+    (max_epochs or max_steps), and so summary.json, on every row."""
+    summary = run_config(tmp_path, [*stop, "optimizer.lr=1e-30", "metrics.eval_rows=7"])
+    checkpoint = tmp_path / "checkpoints" / "last.ckpt"
+    capped, whole = by_hand_losses(checkpoint, 7), by_hand_losses(checkpoint, None)
+    assert capped["test"] != pytest.approx(whole["test"], rel=1e-3)  # the cap shows
+    events = read_events(tmp_path)
+    for split in ("train", "test"):
+        points = events.Scalars(f"loss/{split}")
+        assert [p.step for p in points] == [0, 1, 2, 3]
+        assert [p.value for p in points[:-1]] == pytest.approx([capped[split]] * 3, rel=1e-5)
+        assert points[-1].value == pytest.approx(whole[split], rel=1e-5)
+        assert summary[f"{split}_loss"] == pytest.approx(whole[split], rel=1e-5)
+
+
+@pytest.mark.parametrize("value", [0, -5, 2.5, "many"])
+def test_bad_eval_rows_is_rejected(tmp_path, value):
+    with pytest.raises(ConfigError, match="metrics.eval_rows"):
+        run_config(tmp_path, [f"metrics.eval_rows={value}"])

@@ -20,12 +20,31 @@ CHECK_EVERY = 10  # steps between divergence checks within an epoch (CPU)
 GPU_CHECK_EVERY = 50  # on a GPU each check is a host sync: fewer of them
 
 
+def check_metrics_settings(every_n_epochs, eval_rows) -> None:
+    if not is_count(every_n_epochs):
+        raise ConfigError("metrics.every_n_epochs", every_n_epochs, "a positive integer")
+    if eval_rows is not None and not is_count(eval_rows):
+        raise ConfigError("metrics.eval_rows", eval_rows, "a positive integer or null (every row)")
+
+
+def is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def is_last_epoch(trainer, epoch: int) -> bool:
+    """Training ends after this epoch (max_epochs, max_steps, or a stop): its measurement is
+    the run's result, so it is always made, on every row."""
+    max_steps = trainer.max_steps if trainer.max_steps is not None else -1
+    return (epoch == trainer.max_epochs or trainer.should_stop
+            or 0 <= max_steps <= trainer.global_step)
+
+
 class EpochMetrics(pl.Callback):
-    def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1):
-        if not isinstance(every_n_epochs, int) or isinstance(every_n_epochs, bool) \
-                or every_n_epochs < 1:
-            raise ConfigError("metrics.every_n_epochs", every_n_epochs, "a positive integer")
+    def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1,
+                 eval_rows: int | None = None):
+        check_metrics_settings(every_n_epochs, eval_rows)
         self.every_n_epochs = every_n_epochs
+        self.eval_rows = eval_rows
         self.data = data
         self.regularizer = regularizer
         self.loss_fn = loss_fn
@@ -45,7 +64,7 @@ class EpochMetrics(pl.Callback):
                     log_scalars(trainer.logger, {k: v for k, v in row.items() if k != "epoch"},
                                 row["epoch"])
             return
-        self.record(trainer, module, epoch=0, extra={})
+        self.record(trainer, module, epoch=0, extra={}, rows=self.eval_rows)
 
     def on_train_epoch_start(self, trainer, module) -> None:
         self._epoch_started = time.perf_counter()
@@ -88,10 +107,12 @@ class EpochMetrics(pl.Callback):
             torch.cuda.synchronize()
         self.train_seconds.append(time.perf_counter() - self._epoch_started)
         epoch = trainer.current_epoch + 1
-        # metrics.every_n_epochs: on a small training set the evaluation pass (up to 25,000 rows)
-        # costs more than the epoch's training. The last epoch is always measured.
-        if epoch % self.every_n_epochs == 0 or epoch == trainer.max_epochs:
-            self.record(trainer, module, epoch, self.training_means(trainer, module))
+        # metrics.every_n_epochs: on a small training set the evaluation pass costs more than
+        # the epoch's training. The last epoch is always measured, on every row.
+        last = is_last_epoch(trainer, epoch)
+        if epoch % self.every_n_epochs == 0 or last:
+            self.record(trainer, module, epoch, self.training_means(trainer, module),
+                        rows=None if last else self.eval_rows)
 
 
     def training_means(self, trainer, module) -> dict:
@@ -118,11 +139,13 @@ class EpochMetrics(pl.Callback):
                 write_histogram(trainer.logger.experiment, tag, numbers, epoch)
             self.histogram_steps.append(epoch)
 
-    def record(self, trainer, module, epoch: int, extra: dict) -> None:
+    def record(self, trainer, module, epoch: int, extra: dict, rows: int | None = None) -> None:
+        """Evaluate `rows` rows of each split (None: all), measure the weights, log, and
+        stop a run whose numbers are no longer finite."""
         started = time.perf_counter()
         classification = self.data.task == "classification"
         measured = dict(extra)
-        for split, (x, y) in self.data.eval_sets().items():
+        for split, (x, y) in self.data.eval_sets(rows).items():
             loss, acc = evaluate(module.model, x, y, self.loss_fn, classification)
             measured[f"loss/{split}"] = loss
             if acc is not None:

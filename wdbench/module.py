@@ -61,8 +61,9 @@ class RegularizedModule(pl.LightningModule):
             data_loss = self.loss_fn(self.model(x), y)
             penalty = self.regularizer.penalty(self.model)
             # A constant zero penalty (no regulariser) adds nothing to the gradient: skip it.
-            # The sum: a stacked grid's losses are one per member (each its own gradients).
-            (data_loss + penalty if penalty.requires_grad else data_loss).sum().backward()
+            loss = data_loss + penalty if penalty.requires_grad else data_loss
+            # A stacked grid's losses are one per member (each its own gradients): their sum.
+            (loss if loss.ndim == 0 else loss.sum()).backward()
             self.update(optimizer)
             data_losses.append(data_loss.detach())
             penalties.append(penalty.detach())

@@ -108,7 +108,7 @@ class TensorDataModule(pl.LightningDataModule):
         self.batch_size = check_count("data.batch_size", batch_size, 1, 10**9)
         self.seed = seed
         self.block_rows = BLOCK_ROWS
-        self._eval_sets = None
+        self._eval_sets: dict = {}
 
     @property
     def task(self) -> str:
@@ -130,7 +130,7 @@ class TensorDataModule(pl.LightningDataModule):
         for name, value in vars(self.splits).items():
             if isinstance(value, torch.Tensor):
                 setattr(self.splits, name, value.to(device))
-        self._eval_sets = None
+        self._eval_sets = {}
 
     def train_dataloader(self) -> TensorBatches:
         rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
@@ -139,19 +139,19 @@ class TensorDataModule(pl.LightningDataModule):
         return TensorBatches(self.splits.train_x, self.splits.train_y, self.batch_size, self.seed,
                              block_rows, rank, world)
 
-    def eval_sets(self) -> dict:
+    def eval_sets(self, rows: int | None = None) -> dict:
         """The splits evaluated every epoch, all through the same code path. `train` is the
         training set, or a fixed subset the size of the test set when it is larger (DeepOBS):
         its first rows, which are a seeded random subset because the training rows are stored
-        in a seeded random order (drawn from a shuffled pool, or i.i.d.). A view, not a copy:
-        the data is held once."""
-        if self._eval_sets is not None:
-            return self._eval_sets
-        s = self.splits
-        count = min(len(s.train_x), len(s.test_x))
-        sets = {"train": (s.train_x[:count], s.train_y[:count])}
-        if len(s.val_x):
-            sets["val"] = (s.val_x, s.val_y)
-        sets["test"] = (s.test_x, s.test_y)
-        self._eval_sets = sets
-        return sets
+        in a seeded random order (drawn from a shuffled pool, or i.i.d.). `rows`: at most this
+        many rows of each split, its first (None: all). Views, not copies: the data is held
+        once."""
+        if rows not in self._eval_sets:
+            s = self.splits
+            count = min(len(s.train_x), len(s.test_x))
+            sets = {"train": (s.train_x[:count], s.train_y[:count])}
+            if len(s.val_x):
+                sets["val"] = (s.val_x, s.val_y)
+            sets["test"] = (s.test_x, s.test_y)
+            self._eval_sets[rows] = {split: (x[:rows], y[:rows]) for split, (x, y) in sets.items()}
+        return self._eval_sets[rows]

@@ -9,7 +9,8 @@ import time
 import pytorch_lightning as pl
 import torch
 
-from wdbench.callbacks import add_gaps, log_scalars, to_host, training_means
+from wdbench.callbacks import (add_gaps, check_metrics_settings, is_last_epoch, log_scalars,
+                               to_host, training_means)
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import EVAL_CHUNK, bias_metrics, weight_metrics
 from wdbench.stacked.model import member_losses
@@ -45,9 +46,11 @@ def member_slices(model, regularizer, member: int):
 
 
 class StackedMetrics(pl.Callback):
-    def __init__(self, data, regularizer, loggers: list, every_n_epochs: int = 1):
+    def __init__(self, data, regularizer, loggers: list, every_n_epochs: int = 1,
+                 eval_rows: int | None = None):
+        check_metrics_settings(every_n_epochs, eval_rows)
         self.data, self.regularizer, self.loggers = data, regularizer, loggers
-        self.every_n_epochs = every_n_epochs
+        self.every_n_epochs, self.eval_rows = every_n_epochs, eval_rows
         members = len(loggers)
         self.histories: list[list[dict]] = [[] for _ in range(members)]
         self.diverged_epochs: list[int | None] = [None] * members
@@ -57,7 +60,7 @@ class StackedMetrics(pl.Callback):
         self._epoch_lr = 0.0
 
     def on_train_start(self, trainer, module) -> None:
-        self.record(trainer, module, 0, {})
+        self.record(trainer, module, 0, {}, rows=self.eval_rows)
 
     def on_train_epoch_start(self, trainer, module) -> None:
         self._epoch_started = time.perf_counter()
@@ -68,17 +71,19 @@ class StackedMetrics(pl.Callback):
             torch.cuda.synchronize()
         self.train_seconds.append(time.perf_counter() - self._epoch_started)
         epoch = trainer.current_epoch + 1
-        if epoch % self.every_n_epochs == 0 or epoch == trainer.max_epochs:
+        last = is_last_epoch(trainer, epoch)
+        if epoch % self.every_n_epochs == 0 or last:
             self.record(trainer, module, epoch,
-                        training_means(module, self.regularizer, self._epoch_lr))
+                        training_means(module, self.regularizer, self._epoch_lr),
+                        rows=None if last else self.eval_rows)
 
-    def record(self, trainer, module, epoch: int, extra: dict) -> None:
+    def record(self, trainer, module, epoch: int, extra: dict, rows: int | None) -> None:
         started = time.perf_counter()
         model, members = module.model, len(self.loggers)
         measured = {k: v if isinstance(v, torch.Tensor) and v.ndim else
                     torch.as_tensor(v, dtype=torch.float32, device=module.device).expand(members)
                     for k, v in extra.items()}
-        for split, (x, y) in self.data.eval_sets().items():
+        for split, (x, y) in self.data.eval_sets(rows).items():
             loss, acc = evaluate_members(model, x, y, self.data.task)
             measured[f"loss/{split}"] = loss
             if acc is not None:

@@ -65,7 +65,8 @@ def run_stack(jobs: list[Job]) -> list[dict]:
                            make_scheduler=make_scheduler)
     loggers = [TensorBoardLogger(str(job.run_dir), name="", version="", default_hp_metric=False)
                for job in jobs]
-    metrics = StackedMetrics(data, regularizer, loggers, cfg.metrics.every_n_epochs)
+    metrics = StackedMetrics(data, regularizer, loggers, cfg.metrics.every_n_epochs,
+                             cfg.metrics.get("eval_rows"))
     trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True), logger=False,
                          callbacks=[metrics], enable_checkpointing=False,
                          default_root_dir=str(jobs[0].run_dir))
