@@ -9,8 +9,14 @@ import time
 import pytorch_lightning as pl
 import torch
 
-from wdbench.callbacks import (add_gaps, check_metrics_settings, is_last_epoch, log_scalars,
-                               to_host, training_means)
+from wdbench.callbacks import (
+    add_gaps,
+    check_metrics_settings,
+    is_last_epoch,
+    log_scalars,
+    to_host,
+    training_means,
+)
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import EVAL_CHUNK, bias_metrics, weight_metrics
 from wdbench.stacked.model import member_losses
