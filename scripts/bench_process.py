@@ -75,12 +75,12 @@ def first_step(overrides: list[str], threads: int, workdir: Path) -> dict:
     return done
 
 
-def multirun(jobs: int, threads: int, workdir: Path) -> dict:
+def multirun(jobs: int, threads: int, workdir: Path, extra: tuple = ()) -> dict:
     """A `-m` sweep of `jobs` synthetic runs (the lecture's demo, one seed each) in one process;
     its wall time against the training seconds its jobs recorded in their summaries."""
     sweep_dir = workdir / "sweep"
     seeds = ",".join(str(s) for s in range(jobs))
-    done = launch(["-m", "wdbench", "-m", f"seed={seeds}", f"threads={threads}",
+    done = launch(["-m", "wdbench", "-m", f"seed={seeds}", f"threads={threads}", *extra,
                    f"hydra.sweep.dir={sweep_dir}"], threads, workdir)
     summaries = [json.loads(p.read_text()) for p in sweep_dir.glob("*/summary.json")]
     if len(summaries) != jobs:

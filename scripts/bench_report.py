@@ -100,6 +100,13 @@ def multirun_line(sweep: dict, bare: float, jobs: int) -> list[tuple]:
           f"{sweep['epochs']} epochs in all): {sweep['wall']:.2f} s from launch to exit; the jobs' "
           f"training {sweep['train']:.2f} s; bare imports {bare:.2f} s. Per job {per_job:.2f} s "
           f"beyond training: {inside:.2f} s inside train.run (metrics every epoch, Trainer, "
-          f"checkpoint, summary), {per_job - inside:.2f} s in Hydra and the process.\n")
+          f"checkpoint, summary, figure), {per_job - inside:.2f} s in Hydra and the process.")
+    plain = sweep.get("no_figure")
+    if plain:
+        plain_job = (plain["wall"] - bare - plain["train"]) / jobs
+        print(f"With `metrics.figure=false` (no curves.png): {plain['wall']:.2f} s from launch "
+              f"to exit, per job {plain_job:.2f} s beyond training, "
+              f"{(plain['in_runs'] - plain['train']) / jobs:.2f} s of it inside train.run.")
+    print()
     return [(f"multirun <= {TARGETS['per_job']} s per job beyond training", f"{per_job:.2f} s",
              "", verdict(per_job, TARGETS["per_job"]))]

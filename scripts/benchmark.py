@@ -143,6 +143,9 @@ def main(argv=None) -> None:
             start = startup(args, tmp)
             progress("timed start-up", started)
             sweep = proc.multirun(args.jobs, args.threads, tmp / "multirun")
+            # The same without each run's figure (metrics.figure=false): what the figure costs.
+            sweep["no_figure"] = proc.multirun(args.jobs, args.threads, tmp / "multirun_nofig",
+                                               ("metrics.figure=false",))
             progress("timed the multirun", started)
         report.print_all(args, rows, held, start, sweep, machine(args.threads, load_at_start))
     print(f"\nBenchmark wall time: {time.perf_counter() - started:.0f} s.")

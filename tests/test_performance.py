@@ -112,3 +112,16 @@ def test_eval_rows_caps_the_curves_not_the_result(tmp_path, stop):
 def test_bad_eval_rows_is_rejected(tmp_path, value):
     with pytest.raises(ConfigError, match="metrics.eval_rows"):
         run_config(tmp_path, [f"metrics.eval_rows={value}"])
+
+
+def test_figure_can_be_left_out(tmp_path):
+    summary = run_config(tmp_path, ["trainer.max_epochs=2", "metrics.figure=false"])
+    assert summary["status"] == "completed"
+    assert not (tmp_path / "curves.png").exists()
+    events = read_events(tmp_path)
+    assert events.Tags()["images"] == [] and events.Scalars("loss/test")[-1].step == 2
+
+
+def test_bad_figure_value_is_rejected(tmp_path):
+    with pytest.raises(ConfigError, match="metrics.figure"):
+        run_config(tmp_path, ["metrics.figure=sometimes"])

@@ -28,6 +28,9 @@ def check_run_settings(cfg: DictConfig) -> None:
     epochs = cfg.trainer.get("max_epochs")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ConfigError("trainer.max_epochs", epochs, "an integer >= 1")
+    figure = cfg.metrics.get("figure", True)
+    if not isinstance(figure, bool):
+        raise ConfigError("metrics.figure", figure, "true or false")
 
 
 def check_optimizer(node: DictConfig, make_optimizer) -> None:

@@ -107,8 +107,9 @@ def write_member(m: int, job: Job, config: dict, module, metrics, threads: int, 
     classification = "acc/test" in history[-1]
     write_hparams(writer, hparams, diverged is None, job.overrides, classification,
                   time.time() - wall, step=history[-1]["epoch"])
-    save_curves(history, run_title(hparams), run_dir / FIGURE_FILE, writer,
-                history[-1]["epoch"])
+    if config["metrics"].get("figure", True):
+        save_curves(history, run_title(hparams), run_dir / FIGURE_FILE, writer,
+                    history[-1]["epoch"])
     metrics.loggers[m].finalize("success")
     write_json_atomic(run_dir / "summary.json", summary)
     log.info("%s: %s", status, run_dir / "summary.json")
