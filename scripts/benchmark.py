@@ -1,8 +1,8 @@
 """How much wdbench costs over a hand-written PyTorch loop, and how much the common
 torchvision + DataLoader approach costs over wdbench. Prints Markdown for results/performance.md.
 
-    python scripts/benchmark.py            # full: all 55,000 training images (about 5 minutes)
-    python scripts/benchmark.py --quick    # 10,000 images, 2 rounds, 1 start-up try (1-2 minutes)
+    python scripts/benchmark.py            # full: all 55,000 training images (2-3 minutes)
+    python scripts/benchmark.py --quick    # 10,000 images, 2 rounds, 1 start-up try (about 1 minute)
 
 In one process, on the same data (real Fashion-MNIST, loaded once), model, batch size and
 threads, interleaved round by round, it times epochs of (a) a plain PyTorch loop, (b) wdbench's

@@ -63,10 +63,17 @@ def test_folds_aggregate_to_mean_and_std(kfold_sweep):
     chosen = report["chosen"]["val_loss"].iloc[0]
     assert chosen["chosen"] == f"strength={float(min(val_means, key=val_means.get)):g}"
     assert chosen["best on test"] == f"strength={float(min(test_means, key=test_means.get)):g}"
+    # beside its test score, the chosen configuration's gap and weights (its mean over folds)
+    picked = min(val_means, key=val_means.get)
+    norms = [f["weight_l2"] for f in fold_summaries(sweep, picked)]
+    assert math.isclose(chosen["weight_l2"], np.mean(norms), rel_tol=1e-9)
+    gaps = [f["gap_loss"] for f in fold_summaries(sweep, picked)]
+    assert math.isclose(chosen["gap_loss"], np.mean(gaps), rel_tol=1e-9)
 
     text = (root / "out" / "report.md").read_text()
     assert text.count("| failed |") == 3  # listed as failed, not averaged
     assert "-1 | 0/3 |" in text
+    assert "| its ‖w‖₂ | its zero weights |" in text
     runs_csv = pd.read_csv(root / "out" / "runs.csv")
     assert len(runs_csv) == 9 and (runs_csv["status"] == "failed").sum() == 3
     png = (root / "out" / "vs_lambda.png").read_bytes()

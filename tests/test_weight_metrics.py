@@ -1,6 +1,7 @@
 """Weight norms, bias norms and histograms against torch.linalg and numpy on known tensors."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,6 +68,18 @@ def test_norms_agree_with_torch_linalg(rows, cols, scale, zero_every, seed):
 
 def test_spectral_norm_of_a_zero_matrix_is_zero():
     assert spectral_norm(torch.zeros(4, 6)).item() == 0.0
+
+
+def test_spectral_norm_where_lapacks_eigh_gives_up():
+    """The sparsity pattern of a real l1_prox layer (tests/data): float32 eigh of its Gram
+    matrix fails to converge; the norm must still be torch.linalg's."""
+    text = (Path(__file__).parent / "data" / "l1_prox_sparsity.txt").read_text()
+    flat = [int(n) for line in text.splitlines() if not line.startswith("#") for n in line.split()]
+    weight = torch.zeros(512 * 512)
+    weight[flat] = torch.randn(len(flat), generator=torch.Generator().manual_seed(0)) * 0.3
+    weight = weight.reshape(512, 512)
+    expected = torch.linalg.matrix_norm(weight.double(), ord=2).item()
+    assert spectral_norm(weight).item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_biases_are_the_unregularized_one_dimensional_parameters():

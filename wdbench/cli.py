@@ -59,6 +59,13 @@ def hydra_main(cfg: DictConfig):
         write_json_atomic(run_dir / "summary.json", {"status": "interrupted", "checkpoint": None,
                                                      "signal": stop.name, "overrides": overrides})
         sys.exit(128 + stop.signum)
+    except Exception as err:  # a bug: its traceback in wdbench.log; a sweep still goes on
+        log.exception("unexpected error")
+        summary = {"status": "failed", "error": unexpected(err), "overrides": overrides}
+        if single:  # the traceback reaches the user too (main re-raises bugs)
+            write_json_atomic(run_dir / "summary.json", summary)
+            raise
+        return fail(err, run_dir, single, summary=summary)
     if summary["status"] == "interrupted":  # the process is being stopped: so is the sweep
         sys.exit(128 + summary["signum"])
     return summary.get("val_loss")  # what a sweeper may optimise: validation, never test
@@ -82,10 +89,14 @@ def run_pending_stacks() -> None:
     for stack in group_jobs(pending, max_members):
         try:
             run_stack(stack)
-        except (WdbenchError, HydraException, OSError) as err:
+        except Exception as err:  # the stack's members fail; the other stacks go on
+            known = isinstance(err, (WdbenchError, HydraException, OSError))
+            if not known:
+                log.exception("unexpected error")
             for job in stack:
                 fail(err, job.run_dir, single=False, summary={
-                    "status": "failed", "error": one_line(err), "overrides": job.overrides})
+                    "status": "failed", "error": one_line(err) if known else unexpected(err),
+                    "overrides": job.overrides})
 
 
 def fail(err: Exception, run_dir: Path, single: bool, summary: dict | None) -> None:
@@ -94,10 +105,14 @@ def fail(err: Exception, run_dir: Path, single: bool, summary: dict | None) -> N
             write_json_atomic(run_dir / "summary.json", summary)
         except OSError:
             pass  # the directory itself is what failed; the message below says so
-    print(f"error: {one_line(err)}", file=sys.stderr)
+    print(f"error: {summary['error'] if summary else one_line(err)}", file=sys.stderr)
     if single:
         sys.exit(2)
     failed_runs.append(str(run_dir))
+
+
+def unexpected(err: Exception) -> str:
+    return f"unexpected {type(err).__name__}: {one_line(err)} (traceback in wdbench.log)"
 
 
 def main() -> None:

@@ -31,7 +31,10 @@ def spectral_norm(weight: torch.Tensor) -> torch.Tensor:
     (a 512x784 matrix: 11 ms instead of 38 ms on one thread)."""
     matrix = weight.reshape(weight.shape[0], -1)
     gram = matrix @ matrix.T if matrix.shape[0] <= matrix.shape[1] else matrix.T @ matrix
-    return torch.linalg.eigvalsh(gram)[-1].clamp(min=0).sqrt()
+    try:
+        return torch.linalg.eigvalsh(gram)[-1].clamp(min=0).sqrt()
+    except torch.linalg.LinAlgError:  # LAPACK's eigh gave up (seen on l1_prox's sparse weights)
+        return torch.linalg.svdvals(matrix)[0]
 
 
 def norms(flat: torch.Tensor) -> dict[str, torch.Tensor]:

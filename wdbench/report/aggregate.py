@@ -11,7 +11,9 @@ REPEAT_KEYS = ("seed", "data.fold")  # what varies between repeats of one config
 IGNORED_KEYS = ("threads", "name")  # how a run was executed or filed, not what it is
 FINISHED = ("completed",)
 TABLE_METRICS = ("test_acc", "test_loss", "gap_acc", "gap_loss", "val_loss", "weight_l2",
-                 "weight_zero_frac")
+                 "weight_zero_frac", "weight_small_frac")
+# What the choice table shows of the configuration validation picked, beside its test score.
+CHOSEN_DETAILS = ("gap_acc", "gap_loss", "weight_l2", "weight_zero_frac", "weight_small_frac")
 
 
 def varying_keys(runs: pd.DataFrame, config_keys: list[str]) -> list[str]:
@@ -100,6 +102,7 @@ def choose(table: pd.DataFrame, settings: list[str], knobs: list[str], select: s
         row["chosen"] = knob_text(on_val, knobs)
         row[select] = on_val[select]
         row["test_acc"], row["test_loss"] = on_val["test_acc"], on_val["test_loss"]
+        row.update({key: on_val[key] for key in CHOSEN_DETAILS})
         row["best on test"] = knob_text(on_test, knobs)
         row["best test_acc"] = on_test["test_acc"]
         row["best test_loss"] = on_test["test_loss"]

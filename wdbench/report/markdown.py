@@ -4,11 +4,12 @@ import math
 
 import pandas as pd
 
-from wdbench.report.aggregate import TABLE_METRICS
+from wdbench.report.aggregate import CHOSEN_DETAILS, TABLE_METRICS
 
 HEADERS = {"test_acc": "test acc", "test_loss": "test loss", "gap_acc": "gap acc (train-test)",
            "gap_loss": "gap loss (test-train)", "val_loss": "val loss", "val_acc": "val acc",
-           "weight_l2": "‖w‖₂", "weight_zero_frac": "zero weights"}
+           "weight_l2": "‖w‖₂", "weight_zero_frac": "zero weights",
+           "weight_small_frac": "\\|w\\| < 1e-3"}
 
 
 def number(value) -> str:
@@ -48,11 +49,12 @@ def configurations(aggregated: pd.DataFrame, keys: list[str]) -> str:
 
 
 def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
-    columns = ["chosen", select, "test_acc", "test_loss", "best on test", "best test_acc",
-               "best test_loss"]
+    columns = ["chosen", select, "test_acc", "test_loss", *CHOSEN_DETAILS, "best on test",
+               "best test_acc", "best test_loss"]
     columns = [c for c in columns if c in chosen and chosen[c].notna().any()]
-    names = {"chosen": f"chosen on validation ({select})", "test_acc": "its test acc",
-             "test_loss": "its test loss", "best on test": "best on test (for reference)"}
+    names = {"chosen": f"chosen on validation ({select})", select: HEADERS[select],
+             "best on test": "best on test (for reference)",
+             **{c: "its " + HEADERS[c] for c in ("test_acc", "test_loss", *CHOSEN_DETAILS)}}
     header = settings + [names.get(c, c.replace("_", " ")) for c in columns]
     rows = [[number(row[k]) for k in settings + columns] for _, row in chosen.iterrows()]
     return table(header, rows)
