@@ -53,13 +53,17 @@ result_2() {  # Fashion-MNIST lambda sweeps: softmax regression and MLP, 1k and 
 result_3() {  # every regulariser at its validation-tuned strength, same MLP task
   sweep 3_every_regularizer/strength +experiment=lambda_grid_mlp \
     regularizer=l2,weight_decay,decoupled,l1,l1_prox,elastic_net \
-    regularizer.strength=1e-6,1e-5,1e-4,1e-3,1e-2 $PAR
+    regularizer.strength=1e-6,1e-5,1e-4,1e-3,1e-2,3e-2,1e-1 $PAR
+  # SGD's momentum 0.9 amplifies a gradient term (l2) about tenfold but not decoupled decay:
+  # decoupled's best strength lies higher
+  sweep 3_every_regularizer/decoupled +experiment=lambda_grid_mlp regularizer=decoupled \
+    regularizer.strength=0.3,1,3 $PAR
   # the constraints are tuned by their radius (they have no strength): mlp_norm_ball and
   # mlp_max_norm are the same task without lambda_grid_mlp's strength list
   sweep 3_every_regularizer/norm_ball -m +experiment=mlp_norm_ball \
     regularizer.radius=2,4,8,16 seed=0,1,2 $PAR
   sweep 3_every_regularizer/max_norm -m +experiment=mlp_max_norm \
-    regularizer.radius=0.5,1,2,4 seed=0,1,2 $PAR
+    regularizer.radius=0.125,0.25,0.5,1,2,4 seed=0,1,2 $PAR
   sweep 3_every_regularizer/none -m +experiment=mlp_l2 regularizer=none '~regularizer.strength' \
     seed=0,1,2 $PAR
   report 3_every_regularizer "$OUT"/3_every_regularizer/* --knob regularizer.strength \

@@ -22,7 +22,7 @@ def draw_curves(history: list[dict], title: str):
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(10, 4), dpi=100)
-    # Fixed margins: constrained layout measured every tick label, two thirds of the drawing.
+    # Fixed margins: constrained layout measured every tick label, a third of the drawing.
     figure.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.84, wspace=0.22)
     canvas = FigureCanvasAgg(figure)
     loss_axes, norm_axes = figure.subplots(1, 2)
