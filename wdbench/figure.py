@@ -31,14 +31,18 @@ def draw_curves(history: list[dict], title: str):
         if any(f"loss/{split}" in row for row in history):
             values = [v if v > 0 else math.nan for v in series(history, f"loss/{split}")]
             loss_axes.plot(epochs, values, style, label=split)
-    loss_axes.set(yscale="log", xlabel="epoch", ylabel="data loss", title="loss")
+    loss_axes.set(yscale="log", xlabel="epoch", ylabel="data loss")
     loss_axes.legend()
     norms = series(history, "weights/l2")
     norm_axes.plot(epochs, norms, color="tab:purple")
     positive = [v for v in norms if v > 0]
     if positive and max(positive) > 10 * min(positive):
         norm_axes.set_yscale("log")  # shrinking by orders of magnitude reads on a log axis
-    norm_axes.set(xlabel="epoch", ylabel="||w||2 (regularised weights)", title="weight norm")
+    norm_axes.set(xlabel="epoch", ylabel="||w||2 (regularised weights)")
+    # A title at a given height: placing it automatically measured every tick label (over half
+    # of the drawing time) to clear ticks that these axes do not draw on top.
+    loss_axes.set_title("loss", y=1.0)
+    norm_axes.set_title("weight norm", y=1.0)
     for axes in (loss_axes, norm_axes):
         axes.grid(True, which="both", alpha=0.3)
     figure.suptitle(title)
