@@ -10,7 +10,6 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 
-from wdbench.errors import ConfigError
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import bias_metrics, evaluate, unregularized_biases, weight_metrics
 
@@ -18,17 +17,6 @@ log = logging.getLogger("wdbench")
 PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and the last
 CHECK_EVERY = 10  # steps between divergence checks within an epoch (CPU)
 GPU_CHECK_EVERY = 50  # on a GPU each check is a host sync: fewer of them
-
-
-def check_metrics_settings(every_n_epochs, eval_rows) -> None:
-    if not is_count(every_n_epochs):
-        raise ConfigError("metrics.every_n_epochs", every_n_epochs, "a positive integer")
-    if eval_rows is not None and not is_count(eval_rows):
-        raise ConfigError("metrics.eval_rows", eval_rows, "a positive integer or null (every row)")
-
-
-def is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def is_last_epoch(trainer, epoch: int) -> bool:
@@ -39,22 +27,52 @@ def is_last_epoch(trainer, epoch: int) -> bool:
             or 0 <= max_steps <= trainer.global_step)
 
 
-class EpochMetrics(pl.Callback):
-    def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1,
-                 eval_rows: int | None = None):
-        check_metrics_settings(every_n_epochs, eval_rows)
-        self.every_n_epochs = every_n_epochs
-        self.eval_rows = eval_rows
-        self.data = data
+class MeasuredEpochs(pl.Callback):
+    """What an ordinary run's metrics and a stacked grid's share: each epoch's training clock
+    and lr, and when to measure: every metrics.every_n_epochs epochs on the first
+    metrics.eval_rows rows of each split, and always after the last epoch, on every row
+    (on a small training set the evaluation pass costs more than the epoch's training).
+    Subclasses say how to `record`."""
+
+    def __init__(self, regularizer, every_n_epochs: int = 1, eval_rows: int | None = None):
         self.regularizer = regularizer
-        self.loss_fn = loss_fn
-        self.history: list[dict] = []
+        self.every_n_epochs, self.eval_rows = every_n_epochs, eval_rows
         self.train_seconds: list[float] = []
         self.metric_seconds: list[float] = []
-        self.diverged_epoch: int | None = None
-        self.histogram_steps: list[int] = []
         self._epoch_started = 0.0
         self._epoch_lr = 0.0
+
+    def on_train_epoch_start(self, trainer, module) -> None:
+        self._epoch_started = time.perf_counter()
+        # The lr this epoch trains with: an epoch scheduler steps before on_train_epoch_end.
+        self._epoch_lr = trainer.optimizers[0].param_groups[0]["lr"]
+
+    def on_train_epoch_end(self, trainer, module) -> None:
+        if module.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.train_seconds.append(time.perf_counter() - self._epoch_started)
+        epoch = trainer.current_epoch + 1
+        last = is_last_epoch(trainer, epoch)
+        if epoch % self.every_n_epochs == 0 or last:
+            self.record(trainer, module, epoch, self.training_means(module),
+                        rows=None if last else self.eval_rows)
+
+    def training_means(self, module) -> dict:
+        return training_means(module, self.regularizer, self._epoch_lr)
+
+    def record(self, trainer, module, epoch: int, extra: dict, rows: int | None) -> None:
+        raise NotImplementedError
+
+
+class EpochMetrics(MeasuredEpochs):
+    def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1,
+                 eval_rows: int | None = None):
+        super().__init__(regularizer, every_n_epochs, eval_rows)
+        self.data = data
+        self.loss_fn = loss_fn
+        self.history: list[dict] = []
+        self.diverged_epoch: int | None = None
+        self.histogram_steps: list[int] = []
         self.resumed = False
 
     def on_train_start(self, trainer, module) -> None:
@@ -65,11 +83,6 @@ class EpochMetrics(pl.Callback):
                                 row["epoch"])
             return
         self.record(trainer, module, epoch=0, extra={}, rows=self.eval_rows)
-
-    def on_train_epoch_start(self, trainer, module) -> None:
-        self._epoch_started = time.perf_counter()
-        # The lr this epoch trains with: an epoch scheduler steps before on_train_epoch_end.
-        self._epoch_lr = trainer.optimizers[0].param_groups[0]["lr"]
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         """Stop within the epoch once the training loss is NaN or infinite. The epoch sums
@@ -102,28 +115,12 @@ class EpochMetrics(pl.Callback):
         self._epoch_started = time.perf_counter() - state_dict["epoch_seconds_so_far"]
         self.resumed = True
 
-    def on_train_epoch_end(self, trainer, module) -> None:
-        if module.device.type == "cuda":
-            torch.cuda.synchronize()
-        self.train_seconds.append(time.perf_counter() - self._epoch_started)
-        epoch = trainer.current_epoch + 1
-        # metrics.every_n_epochs: on a small training set the evaluation pass costs more than
-        # the epoch's training. The last epoch is always measured, on every row.
-        last = is_last_epoch(trainer, epoch)
-        if epoch % self.every_n_epochs == 0 or last:
-            self.record(trainer, module, epoch, self.training_means(trainer, module),
-                        rows=None if last else self.eval_rows)
-
-
-    def training_means(self, trainer, module) -> dict:
-        return training_means(module, self.regularizer, self._epoch_lr)
-
     def on_train_end(self, trainer, module) -> None:
         """A run stopped early (e.g. by trainer.max_steps) still ends on a measured epoch, and
         the last epoch always gets histograms."""
         epoch = len(self.train_seconds)
         if self.diverged_epoch is None and self.history and self.history[-1]["epoch"] < epoch:
-            self.record(trainer, module, epoch, self.training_means(trainer, module))
+            self.record(trainer, module, epoch, self.training_means(module))
         last = self.history[-1]["epoch"] if self.history else None
         if last is not None and last not in self.histogram_steps:
             _, stats = to_host({}, self.histograms(module.model))

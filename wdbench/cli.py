@@ -123,7 +123,7 @@ def main() -> None:
     users_choice = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"
     # The objects of the imports (torch, Lightning, Hydra) live as long as the process: out of
-    # the garbage collector's full passes, which took 0.3-0.4 s each in a sweep of small runs.
+    # the garbage collector's full passes, which paused sweeps of small runs for tenths of a s.
     gc.freeze()
     try:
         hydra_main()

@@ -2,6 +2,7 @@
 ||w|| per epoch. Drawn once at the end with matplotlib's Agg canvas (no display, no pyplot
 state); matplotlib is imported here, lazily, so it costs nothing at start-up."""
 
+import io
 import math
 from pathlib import Path
 
@@ -57,11 +58,13 @@ def save_curves(history: list[dict], title: str, path: Path, writer, step: int) 
     from tensorboard.compat.proto.summary_pb2 import Summary
 
     pixels = draw_curves(history, title)
-    imsave(path, pixels)
+    png = io.BytesIO()
+    imsave(png, pixels, format="png")
+    path.write_bytes(png.getvalue())
     if writer is not None:
         height, width, channels = pixels.shape
         image = Summary.Image(height=height, width=width, colorspace=channels,
-                              encoded_image_string=path.read_bytes())
+                              encoded_image_string=png.getvalue())
         writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag="curves",
                                                                           image=image)]), step)
         writer.flush()

@@ -47,6 +47,6 @@ class RunReport(pl.Callback):
             classification = "acc/test" in history[-1]
             write_hparams(writer, hparams, completed, self.overrides, classification,
                           self.started, step=last_epoch)
-        if self.config.get("metrics", {}).get("figure", True):
+        if self.config["metrics"]["figure"]:
             save_curves(history, run_title(hparams), self.run_dir / FIGURE_FILE, writer,
                         last_epoch)

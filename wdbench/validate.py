@@ -28,9 +28,21 @@ def check_run_settings(cfg: DictConfig) -> None:
     epochs = cfg.trainer.get("max_epochs")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ConfigError("trainer.max_epochs", epochs, "an integer >= 1")
-    figure = cfg.metrics.get("figure", True)
-    if not isinstance(figure, bool):
-        raise ConfigError("metrics.figure", figure, "true or false")
+    check_metrics(cfg.metrics)
+
+
+def check_metrics(metrics: DictConfig) -> None:
+    if not is_count(metrics.every_n_epochs):
+        raise ConfigError("metrics.every_n_epochs", metrics.every_n_epochs, "a positive integer")
+    if metrics.eval_rows is not None and not is_count(metrics.eval_rows):
+        raise ConfigError("metrics.eval_rows", metrics.eval_rows,
+                          "a positive integer or null (every row)")
+    if not isinstance(metrics.figure, bool):
+        raise ConfigError("metrics.figure", metrics.figure, "true or false")
+
+
+def is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def check_optimizer(node: DictConfig, make_optimizer) -> None:

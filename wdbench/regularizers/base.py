@@ -55,6 +55,7 @@ class Regularizer:
             raise ConfigError("regularizer.exclude", self.exclude,
                               f"a list of '{ONE_D}' and name patterns like '*.bias'")
         self._cache: tuple[int, list] | None = None
+        self._zero: torch.Tensor | None = None  # penalty() of a kind without one
 
     def stack_members(self, key: str, values: list[float]) -> None:
         """One value of `key` (strength, radius) per member of a stacked grid."""
@@ -118,10 +119,9 @@ class Regularizer:
     def penalty(self, model: nn.Module) -> torch.Tensor:
         # One zero tensor, made once: allocating it every step cost ~3% of a linear model's step.
         device = next(model.parameters()).device
-        zero = getattr(self, "_zero", None)
-        if zero is None or zero.device != device:
-            zero = self._zero = torch.zeros((), device=device)
-        return zero
+        if self._zero is None or self._zero.device != device:
+            self._zero = torch.zeros((), device=device)
+        return self._zero
 
     def before_update(self, model: nn.Module, lr: float) -> None:
         pass

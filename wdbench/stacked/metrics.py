@@ -6,17 +6,9 @@ import logging
 import math
 import time
 
-import pytorch_lightning as pl
 import torch
 
-from wdbench.callbacks import (
-    add_gaps,
-    check_metrics_settings,
-    is_last_epoch,
-    log_scalars,
-    to_host,
-    training_means,
-)
+from wdbench.callbacks import MeasuredEpochs, add_gaps, log_scalars, to_host
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import EVAL_CHUNK, bias_metrics, weight_metrics
 from wdbench.stacked.model import member_losses
@@ -51,37 +43,17 @@ def member_slices(model, regularizer, member: int):
     return [(n, p[member]) for n, p in weights], biases
 
 
-class StackedMetrics(pl.Callback):
+class StackedMetrics(MeasuredEpochs):
     def __init__(self, data, regularizer, loggers: list, every_n_epochs: int = 1,
                  eval_rows: int | None = None):
-        check_metrics_settings(every_n_epochs, eval_rows)
-        self.data, self.regularizer, self.loggers = data, regularizer, loggers
-        self.every_n_epochs, self.eval_rows = every_n_epochs, eval_rows
+        super().__init__(regularizer, every_n_epochs, eval_rows)
+        self.data, self.loggers = data, loggers
         members = len(loggers)
         self.histories: list[list[dict]] = [[] for _ in range(members)]
         self.diverged_epochs: list[int | None] = [None] * members
-        self.train_seconds: list[float] = []
-        self.metric_seconds: list[float] = []
-        self._epoch_started = 0.0
-        self._epoch_lr = 0.0
 
     def on_train_start(self, trainer, module) -> None:
         self.record(trainer, module, 0, {}, rows=self.eval_rows)
-
-    def on_train_epoch_start(self, trainer, module) -> None:
-        self._epoch_started = time.perf_counter()
-        self._epoch_lr = trainer.optimizers[0].param_groups[0]["lr"]
-
-    def on_train_epoch_end(self, trainer, module) -> None:
-        if module.device.type == "cuda":
-            torch.cuda.synchronize()
-        self.train_seconds.append(time.perf_counter() - self._epoch_started)
-        epoch = trainer.current_epoch + 1
-        last = is_last_epoch(trainer, epoch)
-        if epoch % self.every_n_epochs == 0 or last:
-            self.record(trainer, module, epoch,
-                        training_means(module, self.regularizer, self._epoch_lr),
-                        rows=None if last else self.eval_rows)
 
     def record(self, trainer, module, epoch: int, extra: dict, rows: int | None) -> None:
         started = time.perf_counter()

@@ -23,6 +23,7 @@ from wdbench.stacked.model import StackedMLP
 from wdbench.stacked.module import StackedModule
 from wdbench.summary import build_summary, write_json_atomic
 from wdbench.train import build, quiet_lightning, set_threads, write_history
+from wdbench.validate import check_run_settings
 
 log = logging.getLogger("wdbench")
 
@@ -52,6 +53,7 @@ def run_stack(jobs: list[Job]) -> list[dict]:
     quiet_lightning()
     cfg = jobs[0].cfg
     threads = set_threads(cfg.threads)
+    check_run_settings(cfg)
     if cfg.get("resume"):
         raise ConfigError("resume", cfg.resume, "null with sweep.vectorize=true")
     regularizer = stacked_regularizer(jobs)
@@ -66,7 +68,7 @@ def run_stack(jobs: list[Job]) -> list[dict]:
     loggers = [TensorBoardLogger(str(job.run_dir), name="", version="", default_hp_metric=False)
                for job in jobs]
     metrics = StackedMetrics(data, regularizer, loggers, cfg.metrics.every_n_epochs,
-                             cfg.metrics.get("eval_rows"))
+                             cfg.metrics.eval_rows)
     trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True), logger=False,
                          callbacks=[metrics], enable_checkpointing=False,
                          default_root_dir=str(jobs[0].run_dir))
@@ -107,7 +109,7 @@ def write_member(m: int, job: Job, config: dict, module, metrics, threads: int, 
     classification = "acc/test" in history[-1]
     write_hparams(writer, hparams, diverged is None, job.overrides, classification,
                   time.time() - wall, step=history[-1]["epoch"])
-    if config["metrics"].get("figure", True):
+    if config["metrics"]["figure"]:
         save_curves(history, run_title(hparams), run_dir / FIGURE_FILE, writer,
                     history[-1]["epoch"])
     metrics.loggers[m].finalize("success")
