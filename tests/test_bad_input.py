@@ -5,8 +5,8 @@ import json
 import sys
 
 import pytest
-from conftest import FASHION_PRESENT, run_cli, run_config
 
+from tests.helpers.runs import FASHION_PRESENT, run_cli, run_config
 from wdbench import cli
 from wdbench.data import fashion_mnist
 from wdbench.errors import ConfigError, DataError

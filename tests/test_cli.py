@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import run_cli
+from tests.helpers.runs import run_cli
 
 
 def test_mlp_l2_from_another_cwd(tmp_path, needs_fashion_mnist):

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import FASHION_PRESENT, compose_config
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from tests.helpers.runs import FASHION_PRESENT, compose_config
 from wdbench.cli import CONF_DIR
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))

@@ -3,8 +3,7 @@ other jobs go on."""
 
 import json
 
-from conftest import run_cli, run_config
-
+from tests.helpers.runs import run_cli, run_config
 from wdbench.callbacks import CHECK_EVERY
 
 # 100 steps an epoch; lr 1e3 on the lecture's N(0, 1)-initialised linear model overflows fast.

@@ -5,8 +5,8 @@ import gzip
 import numpy as np
 import pytest
 import torch
-from conftest import run_config
 
+from tests.helpers.runs import run_config
 from wdbench.data import fashion_mnist
 from wdbench.data.idx import read_idx
 from wdbench.errors import ConfigError, DataError

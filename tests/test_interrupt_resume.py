@@ -9,9 +9,9 @@ import sys
 
 import pytest
 import pytorch_lightning as pl
-from conftest import run_cli, run_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from tests.helpers.runs import run_cli, run_config
 from wdbench import train
 from wdbench.data import loader
 from wdbench.errors import ConfigError

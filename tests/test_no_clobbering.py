@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from conftest import REPO
 
+from tests.helpers.runs import REPO
 from wdbench.cli import CONF_DIR
 from wdbench.rundir import RESOLVER, RunDirTaken, claim, fresh_dir
 from wdbench.summary import write_json_atomic

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO, run_config
-from tb_helpers import read_events
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from tests.helpers.runs import REPO, run_config
+from tests.helpers.tb import read_events
 from wdbench.data import fashion_mnist
 from wdbench.data.synthetic import make_synthetic
 from wdbench.errors import ConfigError

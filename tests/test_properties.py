@@ -7,10 +7,10 @@ valid_overrides); test_every_regularizer_has_valid_values fails until a new opti
 from dataclasses import dataclass
 
 import pytest
-from conftest import compose_config
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.runs import compose_config
 from wdbench.cli import CONF_DIR
 from wdbench.errors import ConfigError
 from wdbench.train import prepare

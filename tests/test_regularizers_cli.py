@@ -4,9 +4,10 @@ own config defaults: one multirun process, 1 epoch on tiny data."""
 import json
 import math
 
-from conftest import FASHION_PRESENT, run_cli
 from omegaconf import OmegaConf
 from test_regularizers_constraints import KINDS
+
+from tests.helpers.runs import FASHION_PRESENT, run_cli
 
 
 def test_every_kind_runs_from_the_command_line(tmp_path, request):

@@ -3,10 +3,10 @@ otherwise, and bad settings stop a run before it starts."""
 
 import pytest
 import torch
-from conftest import compose_config
 from hydra.utils import instantiate
-from stepping import fit_steps, regularizer, tiny_mlp
 
+from tests.helpers.runs import compose_config
+from tests.helpers.stepping import fit_steps, regularizer, tiny_mlp
 from wdbench.cli import CONF_DIR
 from wdbench.errors import ConfigError
 from wdbench.train import build

@@ -6,8 +6,8 @@ import math
 from functools import partial
 
 import torch
-from stepping import assert_same_trajectory, differs, fit_steps, regularizer, tiny_mlp
 
+from tests.helpers.stepping import assert_same_trajectory, differs, fit_steps, regularizer, tiny_mlp
 from wdbench.regularizers import Regularizer
 
 LAMBDA = "regularizer.strength=0.5"

@@ -7,9 +7,9 @@ import math
 
 import pytest
 import torch
-from conftest import run_config
 from sklearn.linear_model import Lasso
 
+from tests.helpers.runs import run_config
 from wdbench.data.synthetic import make_synthetic
 
 # The lecture's data (20 examples, 200 inputs), one full batch per epoch.

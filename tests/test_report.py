@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, run_cli
 
+from tests.helpers.runs import REPO, run_cli
 from wdbench.report.build import make_report
 from wdbench.report.plots import log_axis, zero_position
 

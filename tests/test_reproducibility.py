@@ -6,7 +6,8 @@ import platform
 import hydra
 import pytorch_lightning
 import torch
-from conftest import run_config
+
+from tests.helpers.runs import run_config
 
 # Dropout, shuffling, label noise and init all draw random numbers here.
 RANDOM_EVERYWHERE = ["model=mlp", "model.hidden=[16]", "model.dropout=0.2",

@@ -5,8 +5,8 @@ import json
 
 import pytest
 import torch
-from conftest import compose_config, run_cli, run_config
 
+from tests.helpers.runs import compose_config, run_cli, run_config
 from wdbench.errors import ConfigError
 from wdbench.models import MLP
 from wdbench.stacked.grid import Job

@@ -6,10 +6,10 @@ import os
 
 import pytest
 import yaml
-from conftest import run_cli
 from hydra import compose, initialize_config_dir
 from hydra.types import RunMode
 
+from tests.helpers.runs import run_cli
 from wdbench.cli import CONF_DIR
 from wdbench.sweep import job_threads
 

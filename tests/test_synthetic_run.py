@@ -4,8 +4,9 @@ import json
 import math
 
 import torch
-from conftest import run_config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from tests.helpers.runs import run_config
 
 CONTRACT_KEYS = {"status", "overrides", "train_loss", "test_loss", "gap_loss", "weight_l2",
                  "weight_l1", "weight_zero_frac", "layer_l2", "epochs", "wall_time",

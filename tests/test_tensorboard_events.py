@@ -5,11 +5,12 @@ import json
 
 import pytest
 import torch
-from conftest import compose_config, run_cli, run_config
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
-from tb_helpers import (
+
+from tests.helpers.runs import compose_config, run_cli, run_config
+from tests.helpers.tb import (
     checkpoint_state,
     curve,
     expected_loss_and_acc,
@@ -20,7 +21,6 @@ from tb_helpers import (
     read_events,
     session_hparams,
 )
-
 from wdbench.cli import CONF_DIR
 from wdbench.hparams import choices_from_targets
 

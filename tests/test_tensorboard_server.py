@@ -14,8 +14,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from tb_helpers import curve, read_events
+
+from tests.helpers.runs import run_cli
+from tests.helpers.tb import curve, read_events
 
 STRENGTHS = ["0", "3"]
 LAST_EPOCH = 100  # the lecture's demo runs 100 epochs

@@ -136,7 +136,7 @@ def test_to_host_splits_one_transfer_back_into_names():
 
 def test_zero_fraction_is_exact_for_l1_prox(tmp_path):
     """The proximal step leaves exact zeros; the summary's fraction counts them exactly."""
-    from conftest import run_config
+    from tests.helpers.runs import run_config
 
     summary = run_config(tmp_path, ["+experiment=d2l_synthetic", "regularizer=l1_prox",
                                     "regularizer.strength=3", "model.init_std=0.1",

@@ -5,9 +5,9 @@ import copy
 
 import pytorch_lightning as pl
 import torch
-from conftest import compose_config
 from hydra.utils import instantiate
 
+from tests.helpers.runs import compose_config
 from wdbench.data.synthetic import make_synthetic
 from wdbench.models import MLP
 from wdbench.module import RegularizedModule, squared_error
