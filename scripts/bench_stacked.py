@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from conftest import compose_config
 
-from wdbench.stacked.grid import Job
+from wdbench.job import Job
 from wdbench.stacked.run import run_stack
 from wdbench.train import run
 

@@ -4,7 +4,7 @@ other jobs go on."""
 import json
 
 from tests.helpers.runs import run_cli, run_config
-from wdbench.callbacks import CHECK_EVERY
+from wdbench.module import CHECK_EVERY
 
 # 100 steps an epoch; lr 1e3 on the lecture's N(0, 1)-initialised linear model overflows fast.
 ABSURD = ["data.train_size=500", "optimizer.lr=1e3", "trainer.max_epochs=20"]

@@ -51,8 +51,8 @@ def signal_at(monkeypatch):
         monkeypatch.setattr(loader, "BLOCK_ROWS", 1)
         sender = SignalAtStep(signum, step)
         make_trainer = train.make_trainer
-        monkeypatch.setattr(train, "make_trainer", lambda cfg, run_dir, callbacks: make_trainer(
-            cfg, run_dir, [*callbacks, sender]))
+        monkeypatch.setattr(train, "make_trainer", lambda cfg, logger, callbacks, root:
+                            make_trainer(cfg, logger, [*callbacks, sender], root))
     return install
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.runs import compose_config, run_config
-from wdbench.stacked.grid import Job
+from wdbench.job import Job
 from wdbench.stacked.run import run_stack
 
 REFERENCE = Path(__file__).parent / "data" / "reference_summaries.json"

@@ -7,20 +7,22 @@ import pytest
 import torch
 
 from tests.helpers.runs import compose_config, run_cli, run_config
-from wdbench.errors import ConfigError
+from wdbench.job import Job
 from wdbench.models import MLP
-from wdbench.stacked.grid import Job
+from wdbench.regularizers import KINDS
+from wdbench.stacked.grid import group_jobs
 from wdbench.stacked.run import run_stack
 
 TINY = ["data.train_size=40", "data.val_size=10", "data.test_size=20", "data.num_inputs=10",
         "data.batch_size=8", "trainer.max_epochs=3", "threads=1"]
 LINEAR_SGD = [*TINY, "model=linear", "optimizer.lr=0.01", "optimizer.momentum=0.9"]
 MLP_ADAM = [*TINY, "model=mlp", "model.hidden=[8]", "optimizer=adam", "optimizer.lr=0.01"]
-# kind -> (per-member key, the members' values): two members that differ where they can
-GRID = {
+# kind -> (key, two members' values): values that differ where the kind declares a per-member
+# key (regularizers/registry.py), sizes that suit the kind. Every declared kind needs one.
+EXAMPLES = {
     "none": ("strength", [0, 0]),
     "l2": ("strength", [0.1, 1.0]),
-    "weight_decay": ("strength", [0.5, 0.5]),  # one value only: see the test below
+    "weight_decay": ("strength", [0.5, 0.5]),
     "decoupled": ("strength", [0.1, 1.0]),
     "l1": ("strength", [0.01, 0.1]),
     "l1_prox": ("strength", [0.01, 3.0]),
@@ -28,6 +30,7 @@ GRID = {
     "norm_ball": ("radius", [0.5, 2.0]),
     "max_norm": ("radius", [0.3, 1.0]),
 }
+STACKABLE = sorted(name for name, info in KINDS.items() if info.stackable)
 METRICS = ("train_loss", "val_loss", "test_loss", "weight_l2", "weight_l1", "weight_zero_frac")
 
 
@@ -42,10 +45,17 @@ def weights(run_dir) -> dict[str, torch.Tensor]:
     return torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
 
 
+def test_every_kind_has_an_example_that_varies_what_it_declares():
+    assert set(EXAMPLES) == set(KINDS)
+    for name, (key, values) in EXAMPLES.items():
+        per_member = key in KINDS[name].per_member
+        assert per_member == (len(set(values)) > 1), name
+
+
 @pytest.mark.parametrize("base", [LINEAR_SGD, MLP_ADAM], ids=["linear-sgd", "mlp-adam"])
-@pytest.mark.parametrize("kind", sorted(GRID))
+@pytest.mark.parametrize("kind", STACKABLE)
 def test_members_match_ordinary_runs(tmp_path, base, kind):
-    key, values = GRID[kind]
+    key, values = EXAMPLES[kind]
     ordinary, stacked = ordinary_and_stacked(tmp_path, [*base, f"regularizer={kind}"], key,
                                              values)
     for i, (one, member) in enumerate(zip(ordinary, stacked)):
@@ -70,11 +80,44 @@ def test_a_diverging_member_is_frozen_and_the_others_go_on(tmp_path):
     assert stacked[0]["test_loss"] == pytest.approx(ordinary[0]["test_loss"], rel=1e-4)
 
 
-def test_weight_decay_cannot_vary_per_member(tmp_path):
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_jobs_stack_together_only_where_the_kind_allows(tmp_path, kind):
+    """Jobs that differ in a key the kind declares per-member share a stack; in any other
+    key (weight_decay's strength: a torch optimizer holds one weight_decay per group), they
+    form separate stacks."""
+    key = "radius" if "radius" in KINDS[kind].hparams else "strength"
+    values = [0, 0] if kind == "none" else [0.5, 2.0]  # none's strength is always 0
+    base = [*LINEAR_SGD, f"regularizer={kind}"]
+    jobs = [Job(compose_config([*base, f"regularizer.{key}={v}"]), tmp_path / str(i), [])
+            for i, v in enumerate([*values, *values])]
+    stacks = group_jobs(jobs, max_members=32)
+    if not KINDS[kind].stackable:
+        assert [len(s) for s in stacks] == [1, 1, 1, 1]
+    elif key in KINDS[kind].per_member or len(set(values)) == 1:
+        assert [len(s) for s in stacks] == [4]
+    else:
+        assert [[j.run_dir.name for j in s] for s in stacks] == [["0", "2"], ["1", "3"]]
+
+
+def test_weight_decay_strengths_train_as_separate_stacks(tmp_path):
+    """A vectorized sweep over weight_decay's strength: two stacks, each member as its
+    ordinary run."""
+    base = [*LINEAR_SGD, "regularizer=weight_decay"]
+    overrides = [[*base, f"regularizer.strength={v}"] for v in (0.1, 0.2)]
+    jobs = [Job(compose_config(o), tmp_path / f"stacked{i}", o) for i, o in enumerate(overrides)]
+    stacks = group_jobs(jobs, max_members=32)
+    assert len(stacks) == 2
+    stacked = [summary for stack in stacks for summary in run_stack(stack)]
+    ordinary = [run_config(tmp_path / f"ordinary{i}", o) for i, o in enumerate(overrides)]
+    for one, member in zip(ordinary, stacked):
+        assert member["test_loss"] == pytest.approx(one["test_loss"], rel=1e-4)
+
+
+def test_a_stack_refuses_jobs_that_differ_beyond_per_member_keys(tmp_path):
     base = [*LINEAR_SGD, "regularizer=weight_decay"]
     jobs = [Job(compose_config([*base, f"regularizer.strength={v}"]), tmp_path / str(v), [])
             for v in (0.1, 0.2)]
-    with pytest.raises(ConfigError, match="regularizer.strength"):
+    with pytest.raises(ValueError, match="cannot share a stack"):
         run_stack(jobs)
 
 

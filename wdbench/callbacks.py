@@ -1,5 +1,6 @@
-"""Per-epoch measurement: one evaluation pass per split, the weights (norms every epoch,
-histograms at about 20 epochs), a progress line, and the divergence guard. Runs once before
+"""Per-epoch measurement, for one model or a stack of M: one evaluation pass per split, the
+weights (norms every epoch, histograms at about 20 epochs), a progress line, and each
+member's record of divergence (what to do about it is the module's guard). Runs once before
 training (epoch 0) and after every epoch."""
 
 import logging
@@ -11,12 +12,11 @@ import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
-from wdbench.metrics import bias_metrics, evaluate, unregularized_biases, weight_metrics
+from wdbench.internals import add_summary
+from wdbench.metrics import bias_metrics, evaluate, member_parameters, weight_metrics
 
 log = logging.getLogger("wdbench")
 PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and the last
-CHECK_EVERY = 10  # steps between divergence checks within an epoch (CPU)
-GPU_CHECK_EVERY = 50  # on a GPU each check is a host sync: fewer of them
 
 
 def is_last_epoch(trainer, epoch: int) -> bool:
@@ -27,20 +27,46 @@ def is_last_epoch(trainer, epoch: int) -> bool:
             or 0 <= max_steps <= trainer.global_step)
 
 
-class MeasuredEpochs(pl.Callback):
-    """What an ordinary run's metrics and a stacked grid's share: each epoch's training clock
-    and lr, and when to measure: every metrics.every_n_epochs epochs on the first
-    metrics.eval_rows rows of each split, and always after the last epoch, on every row
-    (on a small training set the evaluation pass costs more than the epoch's training).
-    Subclasses say how to `record`."""
+class EpochMetrics(pl.Callback):
+    """Each epoch's training clock and lr, and the measurement: every metrics.every_n_epochs
+    epochs on the first metrics.eval_rows rows of each split, and always after the last epoch,
+    on every row (on a small training set the evaluation pass costs more than the epoch's
+    training). `loggers`: one per member of a stack; None: the trainer's own, for one model."""
 
-    def __init__(self, regularizer, every_n_epochs: int = 1, eval_rows: int | None = None):
-        self.regularizer = regularizer
+    def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1,
+                 eval_rows: int | None = None, loggers: list | None = None):
+        self.data, self.regularizer, self.loss_fn = data, regularizer, loss_fn
         self.every_n_epochs, self.eval_rows = every_n_epochs, eval_rows
+        self.loggers = loggers
+        members = len(loggers) if loggers else 1
+        self.histories: list[list[dict]] = [[] for _ in range(members)]
+        self.diverged_epochs: list[int | None] = [None] * members
+        self.histogram_steps: list[list[int]] = [[] for _ in range(members)]
         self.train_seconds: list[float] = []
         self.metric_seconds: list[float] = []
         self._epoch_started = 0.0
         self._epoch_lr = 0.0
+        self.resumed = False
+
+    @property
+    def history(self) -> list[dict]:
+        return self.histories[0]
+
+    @property
+    def diverged_epoch(self) -> int | None:
+        return self.diverged_epochs[0]
+
+    def logger(self, trainer, member: int):
+        return self.loggers[member] if self.loggers else trainer.logger
+
+    def on_train_start(self, trainer, module) -> None:
+        if self.resumed:  # the curves so far came with the checkpoint: log them here too
+            for row in self.history:
+                if trainer.logger is not None:
+                    log_scalars(trainer.logger, {k: v for k, v in row.items() if k != "epoch"},
+                                row["epoch"])
+            return
+        self.record(trainer, module, epoch=0, extra={}, rows=self.eval_rows)
 
     def on_train_epoch_start(self, trainer, module) -> None:
         self._epoch_started = time.perf_counter()
@@ -60,56 +86,20 @@ class MeasuredEpochs(pl.Callback):
     def training_means(self, module) -> dict:
         return training_means(module, self.regularizer, self._epoch_lr)
 
-    def record(self, trainer, module, epoch: int, extra: dict, rows: int | None) -> None:
-        raise NotImplementedError
-
-
-class EpochMetrics(MeasuredEpochs):
-    def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1,
-                 eval_rows: int | None = None):
-        super().__init__(regularizer, every_n_epochs, eval_rows)
-        self.data = data
-        self.loss_fn = loss_fn
-        self.history: list[dict] = []
-        self.diverged_epoch: int | None = None
-        self.histogram_steps: list[int] = []
-        self.resumed = False
-
-    def on_train_start(self, trainer, module) -> None:
-        if self.resumed:  # the curves so far came with the checkpoint: log them here too
-            for row in self.history:
-                if trainer.logger is not None:
-                    log_scalars(trainer.logger, {k: v for k, v in row.items() if k != "epoch"},
-                                row["epoch"])
-            return
-        self.record(trainer, module, epoch=0, extra={}, rows=self.eval_rows)
-
-    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
-        """Stop within the epoch once the training loss is NaN or infinite. The epoch sums
-        catch a NaN from any step, so checking every few steps is enough: a check costs about
-        14 us on the CPU (1-3% of a small model's step), and on a GPU it waits for the device."""
-        every = CHECK_EVERY if module.device.type == "cpu" else GPU_CHECK_EVERY
-        if (batch_idx + 1) % every or self.diverged_epoch is not None:
-            return
-        if not torch.isfinite(module.data_loss_sum + module.penalty_sum).item():
-            self.diverged_epoch = trainer.current_epoch + 1
-            trainer.should_stop = True
-            log.warning("diverged in epoch %d (batch %d): the training loss is NaN or "
-                        "infinite; stopping", self.diverged_epoch, batch_idx + 1)
-
     def state_dict(self) -> dict:
-        """Saved in checkpoints, so a resumed run's history and summary are whole."""
+        """Saved in checkpoints (of one model), so a resumed run's history and summary are
+        whole."""
         return {"history": self.history, "train_seconds": self.train_seconds,
                 "metric_seconds": self.metric_seconds, "diverged_epoch": self.diverged_epoch,
-                "histogram_steps": self.histogram_steps, "epoch_lr": self._epoch_lr,
+                "histogram_steps": self.histogram_steps[0], "epoch_lr": self._epoch_lr,
                 "epoch_seconds_so_far": time.perf_counter() - self._epoch_started}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.history = list(state_dict["history"])
+        self.histories = [list(state_dict["history"])]
         self.train_seconds = list(state_dict["train_seconds"])
         self.metric_seconds = list(state_dict["metric_seconds"])
-        self.diverged_epoch = state_dict["diverged_epoch"]
-        self.histogram_steps = list(state_dict.get("histogram_steps", []))
+        self.diverged_epochs = [state_dict["diverged_epoch"]]
+        self.histogram_steps = [list(state_dict.get("histogram_steps", []))]
         self._epoch_lr = state_dict.get("epoch_lr", 0.0)  # a mid-epoch resume skips epoch start
         # A mid-epoch resume skips on_train_epoch_start: count the part already trained.
         self._epoch_started = time.perf_counter() - state_dict["epoch_seconds_so_far"]
@@ -117,28 +107,28 @@ class EpochMetrics(MeasuredEpochs):
 
     def on_train_end(self, trainer, module) -> None:
         """A run stopped early (e.g. by trainer.max_steps) still ends on a measured epoch, and
-        the last epoch always gets histograms."""
+        each member's last epoch always gets histograms."""
         epoch = len(self.train_seconds)
-        if self.diverged_epoch is None and self.history and self.history[-1]["epoch"] < epoch:
+        if any(h and h[-1]["epoch"] < epoch and d is None
+               for h, d in zip(self.histories, self.diverged_epochs)):
             self.record(trainer, module, epoch, self.training_means(module))
-        last = self.history[-1]["epoch"] if self.history else None
-        if last is not None and last not in self.histogram_steps:
-            _, stats = to_host({}, self.histograms(module.model))
-            self.write_histograms(trainer, stats, last)
+        parts = member_parameters(module.model, self.regularizer, module.members)
+        for m, (history, (weights, _)) in enumerate(zip(self.histories, parts)):
+            last = history[-1]["epoch"] if history else None
+            if last is not None and last not in self.histogram_steps[m]:
+                _, stats = to_host({}, histograms(weights))
+                self.write_histograms(trainer, m, stats, last)
 
-    def histograms(self, model) -> dict[str, torch.Tensor]:
-        return {f"weights/{name}": histogram_stats(p)
-                for name, p in self.regularizer.named_weights(model)}
-
-    def write_histograms(self, trainer, stats: dict[str, list], epoch: int) -> None:
-        if trainer.logger is not None and stats:
+    def write_histograms(self, trainer, member: int, stats: dict[str, list], epoch: int) -> None:
+        logger = self.logger(trainer, member)
+        if logger is not None and stats:
             for tag, numbers in stats.items():
-                write_histogram(trainer.logger.experiment, tag, numbers, epoch)
-            self.histogram_steps.append(epoch)
+                write_histogram(logger.experiment, tag, numbers, epoch)
+            self.histogram_steps[member].append(epoch)
 
     def record(self, trainer, module, epoch: int, extra: dict, rows: int | None = None) -> None:
-        """Evaluate `rows` rows of each split (None: all), measure the weights, log, and
-        stop a run whose numbers are no longer finite."""
+        """Evaluate `rows` rows of each split (None: all), measure each live member's weights,
+        log, and hand the members whose numbers are no longer finite to the module's guard."""
         started = time.perf_counter()
         classification = self.data.task == "classification"
         measured = dict(extra)
@@ -147,28 +137,58 @@ class EpochMetrics(MeasuredEpochs):
             measured[f"loss/{split}"] = loss
             if acc is not None:
                 measured[f"acc/{split}"] = acc
-        weights = self.regularizer.named_weights(module.model)
-        measured.update(weight_metrics(weights))
-        measured.update(bias_metrics(unregularized_biases(module.model, [p for _, p in weights])))
         due = epoch in histogram_epochs(trainer.max_epochs)
-        values, stats = to_host(measured, self.histograms(module.model) if due else {})
-        add_gaps(values)
-        if trainer.logger is not None:
-            log_scalars(trainer.logger, values, epoch)
-        self.write_histograms(trainer, stats, epoch)
+        scalars, vectors = {}, {}
+        parts = member_parameters(module.model, self.regularizer, module.members)
+        # A diverged member is frozen: its curves end where it diverged.
+        live = [m for m, diverged in enumerate(self.diverged_epochs) if diverged is None]
+        for m in live:
+            weights, biases = parts[m]
+            scalars.update({(m, k): member_value(v, m) for k, v in measured.items()})
+            scalars.update({(m, k): v for k, v in weight_metrics(weights).items()})
+            scalars.update({(m, k): v for k, v in bias_metrics(biases).items()})
+            if due:
+                vectors.update({(m, tag): v for tag, v in histograms(weights).items()})
+        flat, stats = to_host(scalars, vectors)  # one host sync for every member
+        diverged = []
+        for m in live:
+            values = {k: v for (member, k), v in flat.items() if member == m}
+            add_gaps(values)
+            logger = self.logger(trainer, m)
+            if logger is not None:
+                log_scalars(logger, values, epoch)
+            self.write_histograms(trainer, m, {k: v for (member, k), v in stats.items()
+                                               if member == m}, epoch)
+            self.histories[m].append({"epoch": epoch, **values})
+            if not all(math.isfinite(v) for v in values.values()):
+                self.diverged_epochs[m] = epoch
+                diverged.append(m)
         self.metric_seconds.append(time.perf_counter() - started)
-        self.history.append({"epoch": epoch, **values})
-        if not all(math.isfinite(v) for v in values.values()):
-            trainer.should_stop = True
-            if self.diverged_epoch is None:  # not already caught within the epoch
-                self.diverged_epoch = epoch
-                log.warning("diverged at epoch %d: a loss or weight is NaN or infinite; "
-                            "stopping", epoch)
+        if diverged:
+            module.diverged(diverged, epoch)
         elif should_print(epoch, trainer.max_epochs):
-            log.info(progress_line(epoch, trainer.max_epochs, values, self.train_seconds))
+            log.info(self.progress_line(epoch, trainer.max_epochs))
+
+    def progress_line(self, epoch: int, max_epochs: int) -> str:
+        if len(self.histories) == 1:
+            return progress_line(epoch, max_epochs, self.history[-1], self.train_seconds)
+        key = "acc/test" if self.data.task == "classification" else "loss/test"
+        live = [h[-1][key] for h, d in zip(self.histories, self.diverged_epochs) if d is None]
+        seconds = f"  {self.train_seconds[-1]:.2f}s/epoch" if self.train_seconds else ""
+        shown = " ".join(f"{v:.4g}" for v in live)
+        return f"epoch {epoch:>3}/{max_epochs}  {len(live)} members  {key} {shown}{seconds}"
 
 
-def to_host(scalars: dict, vectors: dict[str, torch.Tensor]) -> tuple[dict, dict]:
+def member_value(value, member: int):
+    """A member's value of a measurement: one per member (a vector), or shared (a scalar)."""
+    return value[member] if isinstance(value, torch.Tensor) and value.ndim else value
+
+
+def histograms(named_weights) -> dict[str, torch.Tensor]:
+    return {f"weights/{name}": histogram_stats(p) for name, p in named_weights}
+
+
+def to_host(scalars: dict, vectors: dict) -> tuple[dict, dict]:
     """One host sync for all device tensors, however many metrics and histograms there are:
     scalars come back as floats, vectors as lists of floats."""
     tensors = {k: v for k, v in scalars.items() if isinstance(v, torch.Tensor)}
@@ -184,15 +204,11 @@ def to_host(scalars: dict, vectors: dict[str, torch.Tensor]) -> tuple[dict, dict
 
 
 def log_scalars(logger, values: dict[str, float], step: int) -> None:
-    """All of an epoch's scalars as one TensorBoard event. Lightning's log_metrics writes an
-    event per scalar: 0.6 ms an epoch for a dozen against 0.1 ms, which is most of the
-    per-epoch metrics cost of a small run such as the synthetic demo."""
-    file_writer = getattr(getattr(logger, "experiment", None), "_get_file_writer", None)
-    if file_writer is None:  # not a TensorBoard logger
-        logger.log_metrics(values, step=step)
-        return
+    """All of an epoch's scalars as one TensorBoard event; Lightning's log_metrics writes an
+    event per scalar, most of the per-epoch cost of a small run's metrics."""
     scalars = [Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()]
-    file_writer().add_summary(Summary(value=scalars), step)
+    if not add_summary(getattr(logger, "experiment", None), Summary(value=scalars), step):
+        logger.log_metrics(values, step=step)  # not a TensorBoard logger
 
 
 def training_means(module, regularizer, lr: float) -> dict:

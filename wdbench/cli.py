@@ -16,9 +16,10 @@ from omegaconf import DictConfig
 from wdbench.errors import WdbenchError
 from wdbench.hparams import GROUPS
 from wdbench.interrupt import RunInterrupted
+from wdbench.job import Job
 from wdbench.messages import one_line
 from wdbench.rundir import RunDirTaken, claim, register_resolver
-from wdbench.stacked.grid import Job, group_jobs
+from wdbench.stacked.grid import group_jobs
 from wdbench.stacked.run import run_stack
 from wdbench.summary import write_json_atomic
 from wdbench.sweep import failed_jobs, finished_summary, share_threads

@@ -6,6 +6,8 @@ import io
 import math
 from pathlib import Path
 
+from wdbench.internals import add_summary
+
 LOSS_STYLES = {"train": "-", "val": "--", "test": "-"}
 
 
@@ -65,6 +67,5 @@ def save_curves(history: list[dict], title: str, path: Path, writer, step: int) 
         height, width, channels = pixels.shape
         image = Summary.Image(height=height, width=width, colorspace=channels,
                               encoded_image_string=png.getvalue())
-        writer._get_file_writer().add_summary(Summary(value=[Summary.Value(tag="curves",
-                                                                          image=image)]), step)
+        add_summary(writer, Summary(value=[Summary.Value(tag="curves", image=image)]), step)
         writer.flush()

@@ -15,6 +15,9 @@ import time
 
 from omegaconf import OmegaConf
 
+from wdbench.internals import add_summary
+from wdbench.regularizers.registry import hparam_keys
+
 GROUPS = ("data", "model", "regularizer", "optimizer")
 NOT_HPARAMS = {"_target_", "_partial_", "root", "download"}  # plumbing, not hyperparameters
 
@@ -44,8 +47,8 @@ FINAL_METRICS = {
 # takes one run's, arbitrarily) has them all, whichever kinds a log directory mixes.
 STRING, NUMBER = "DATA_TYPE_STRING", "DATA_TYPE_FLOAT64"
 COLUMNS = {
-    "experiment": STRING, "regularizer": STRING, "regularizer.strength": NUMBER,
-    "regularizer.radius": NUMBER, "regularizer.l1_ratio": NUMBER, "optimizer": STRING,
+    "experiment": STRING, "regularizer": STRING,
+    **{f"regularizer.{key}": NUMBER for key in hparam_keys()}, "optimizer": STRING,
     "optimizer.lr": NUMBER, "optimizer.momentum": NUMBER, "model": STRING,
     "model.hidden": STRING, "model.dropout": NUMBER, "data": STRING, "data.train_size": NUMBER,
     "data.batch_size": NUMBER, "data.label_noise": NUMBER, "seed": NUMBER,
@@ -136,11 +139,10 @@ def write_hparams(writer, hparams: dict, completed: bool, overrides: list[str],
         setattr(start.hparams[name], field or "string_value", value)
     status = api_pb2.Status.Value("STATUS_SUCCESS" if completed else "STATUS_FAILURE")
     end = SessionEndInfo(status=status, end_time_secs=time.time())
-    file_writer = writer._get_file_writer()  # what Lightning's log_hyperparams writes to
     for tag, content in ((tags.EXPERIMENT_TAG, {"experiment": experiment}),
                          (tags.SESSION_START_INFO_TAG, {"session_start_info": start}),
                          (tags.SESSION_END_INFO_TAG, {"session_end_info": end})):
-        file_writer.add_summary(plugin_summary(tag, **content), global_step=step)
+        add_summary(writer, plugin_summary(tag, **content), step)
     writer.flush()
 
 

@@ -1,4 +1,6 @@
-"""What a run measures: data loss and accuracy by an evaluation pass, and the weights' norms."""
+"""What a run measures: data loss and accuracy by an evaluation pass, and the weights' norms.
+A stacked grid's model has a member dimension first: its losses and accuracies come out one
+per member, and its parameters are measured a member's slice at a time."""
 
 import torch
 from torch import nn
@@ -9,7 +11,8 @@ SMALL = 1e-3  # |w| below this counts as "small" (near-sparse) in weights/small_
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, classification: bool):
-    """Mean data loss (and accuracy) in eval mode: no penalty, no dropout."""
+    """Mean data loss (and accuracy) in eval mode, no penalty, no dropout: scalars, or one
+    per member (M,) for a stacked model."""
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), device=x.device)
@@ -17,9 +20,9 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, classi
     for start in range(0, len(x), EVAL_CHUNK):
         xb, yb = x[start : start + EVAL_CHUNK], y[start : start + EVAL_CHUNK]
         output = model(xb)
-        loss_sum += loss_fn(output, yb) * len(xb)
+        loss_sum = loss_sum + loss_fn(output, yb) * len(xb)
         if classification:
-            correct += (output.argmax(dim=1) == yb).sum()
+            correct = correct + (output.argmax(dim=-1) == yb).sum(dim=-1)
     model.train(was_training)
     count = max(len(x), 1)
     return loss_sum / count, (correct / count if classification else None)
@@ -66,10 +69,23 @@ def weight_metrics(named_weights: list[tuple[str, torch.Tensor]]) -> dict[str, t
     return metrics
 
 
-def unregularized_biases(model: nn.Module, regularized: list[torch.Tensor]):
-    """The model's 1-D parameters outside the regularised set (biases, by default)."""
+def unregularized_biases(model: nn.Module, regularized: list[torch.Tensor], lead: int = 0):
+    """The model's 1-D parameters outside the regularised set (biases, by default); `lead`:
+    the dimensions before a member's own (1 for a stacked model)."""
     chosen = {id(p) for p in regularized}
-    return [(n, p) for n, p in model.named_parameters() if p.ndim <= 1 and id(p) not in chosen]
+    return [(n, p) for n, p in model.named_parameters()
+            if p.ndim - lead <= 1 and id(p) not in chosen]
+
+
+def member_parameters(model: nn.Module, regularizer, members: int | None) -> list[tuple]:
+    """(regularised weights, unregularised biases) by name, for each member: the parameters
+    themselves for one plain model (members None), each member's slices for a stacked one."""
+    weights = regularizer.named_weights(model)
+    biases = unregularized_biases(model, [p for _, p in weights], lead=members is not None)
+    if members is None:
+        return [(weights, biases)]
+    return [([(n, p[m]) for n, p in weights], [(n, p[m]) for n, p in biases])
+            for m in range(members)]
 
 
 @torch.no_grad()

@@ -1,20 +1,39 @@
-"""The LightningModule: training loss = data loss + the regulariser's penalty."""
+"""The LightningModule: training loss = data loss + the regulariser's penalty, and the
+divergence guard."""
+
+import logging
 
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wdbench.callbacks import CHECK_EVERY, GPU_CHECK_EVERY
+from wdbench.internals import count_optimizer_steps
 from wdbench.regularizers import Regularizer
+
+log = logging.getLogger("wdbench")
+CHECK_EVERY = 10  # steps between divergence checks within an epoch (CPU)
+GPU_CHECK_EVERY = 50  # on a GPU each check is a host sync: fewer of them
 
 
 def squared_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The lecture's loss, (y_hat - y)^2 / 2, averaged over the batch."""
-    return (prediction - target).pow(2).mean() / 2
+    """The lecture's loss, (y_hat - y)^2 / 2, averaged over the batch: a scalar for (B, 1)
+    predictions, one per member for a stacked grid's (M, B, 1)."""
+    return (prediction - target).pow(2).mean(dim=(-2, -1)) / 2
 
 
-LOSSES = {"regression": squared_error, "classification": F.cross_entropy}
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy: a scalar for (B, C) logits, one per member for (M, B, C)."""
+    if logits.ndim == 2:
+        return F.cross_entropy(logits, target)
+    members, batch = logits.shape[:2]
+    losses = F.cross_entropy(logits.reshape(members * batch, -1), target.repeat(members),
+                             reduction="none")
+    return losses.view(members, batch).mean(dim=1)
+
+
+# A stacked grid's losses are one per member: their sum gives each member its own gradients.
+LOSSES = {"regression": squared_error, "classification": cross_entropy}
 
 
 class RegularizedModule(pl.LightningModule):
@@ -35,8 +54,12 @@ class RegularizedModule(pl.LightningModule):
         self.loss_fn = loss_fn
         self.config = config or {}
         self.automatic_optimization = False  # training_step runs the minibatch loop itself
-        self.stop_on_nonfinite = True  # a stacked grid freezes diverged members instead
         self.reset_epoch_sums()
+
+    @property
+    def members(self) -> int | None:
+        """How many models train side by side: None for one plain model."""
+        return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -68,7 +91,8 @@ class RegularizedModule(pl.LightningModule):
             data_losses.append(data_loss.detach())
             penalties.append(penalty.detach())
             if self.nonfinite_due(len(data_losses), data_losses[-1] + penalties[-1]):
-                break  # the divergence guard (callbacks.py) stops the run after this block
+                self.stop_diverged(len(data_losses))
+                break
             for config in schedulers:  # as Lightning steps them under automatic optimization
                 if (self.steps + len(data_losses)) % config.frequency == 0:
                     config.scheduler.step()
@@ -80,11 +104,25 @@ class RegularizedModule(pl.LightningModule):
 
     def nonfinite_due(self, steps_in_block: int, loss: torch.Tensor) -> bool:
         """Every few steps, whether the loss is NaN or infinite: a block can be a whole epoch,
-        so the check cannot wait for its end. Each check is a host sync: fewer on a GPU."""
+        so the check cannot wait for its end. The epoch sums catch a NaN from any step, so a
+        check every few steps is enough; each is a host sync: fewer on a GPU."""
         every = CHECK_EVERY if loss.device.type == "cpu" else GPU_CHECK_EVERY
-        if not self.stop_on_nonfinite or steps_in_block % every:
+        if steps_in_block % every:
             return False
         return not torch.isfinite(loss).all().item()
+
+    def stop_diverged(self, steps_in_block: int) -> None:
+        """The guard within an epoch: stop at once; the epoch's measurement records it."""
+        self.trainer.should_stop = True
+        log.warning("diverged in epoch %d (step %d): the training loss is NaN or infinite; "
+                    "stopping", self.current_epoch + 1, self.steps + steps_in_block)
+
+    def diverged(self, members: list[int], epoch: int) -> None:
+        """The guard at a measurement: `members` (here the one model) measured NaN or
+        infinite numbers at `epoch`, so the run stops."""
+        self.trainer.should_stop = True
+        log.warning("diverged at epoch %d: a loss or weight is NaN or infinite; stopping",
+                    epoch)
 
     def update(self, optimizer) -> None:
         """One optimizer step with the regulariser's hooks around it. Group 0 holds the
@@ -126,12 +164,3 @@ class RegularizedModule(pl.LightningModule):
             self.penalty_sum.copy_(sums["penalty_sum"])
             self.steps = sums["steps"]
 
-
-def count_optimizer_steps(trainer: pl.Trainer, steps: int) -> None:
-    """Lightning counts optimizer steps (trainer.global_step, max_steps, the checkpoint's
-    global_step) when its optimizer wrapper steps; training_step steps the optimizer itself, so
-    it adds them to the record Lightning's manual optimization keeps."""
-    progress = trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
-    for _ in range(steps):
-        progress.increment_ready()
-        progress.increment_completed()

@@ -1,36 +1,33 @@
-"""One run: instantiate everything from the config here, pass ready objects down."""
+"""A run, from its config to its directory: `assemble` checks every value and builds every
+part (data, model, module, callbacks, logger, trainer) for one model or a stack of several;
+`run_jobs` trains it and writes each run directory."""
 
-import csv
+import copy
 import logging
-import os
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytorch_lightning as pl
-import torch
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
+from wdbench.build import build, set_threads
 from wdbench.callbacks import EpochMetrics
-from wdbench.errors import ConfigError, WdbenchError
+from wdbench.errors import ConfigError
 from wdbench.hparams import choices_from_targets
-from wdbench.interrupt import RunInterrupted, StopOnSignal, interruption_summary, raise_on_signal
+from wdbench.interrupt import RunInterrupted, StopOnSignal, raise_on_signal
+from wdbench.job import Job
 from wdbench.module import LOSSES, RegularizedModule
 from wdbench.resume import CHECKPOINT, checkpoint_to_resume
-from wdbench.run_report import RunReport
-from wdbench.summary import build_summary, write_json_atomic
-from wdbench.validate import (
-    check_combination,
-    check_optimizer,
-    check_run_settings,
-    explain_trainer_error,
-    explain_type_error,
-)
+from wdbench.stacked.grid import stacked_regularizer
+from wdbench.stacked.model import StackedMLP
+from wdbench.stacked.module import StackedModule
+from wdbench.validate import check_optimizer, check_run_settings, explain_trainer_error
+from wdbench.writer import RunWriter
 
 log = logging.getLogger("wdbench")
 
@@ -46,101 +43,86 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
 
 
-def build(node: DictConfig, **kwargs):
-    """`instantiate`, except that a WdbenchError raised by the target comes out as itself
-    (Hydra wraps it), so the command line can print its one clear line."""
-    try:
-        return instantiate(node, **kwargs)
-    except InstantiationException as err:
-        cause = err.__cause__
-        if isinstance(cause, TypeError):  # an unknown key, e.g. +model.hiden=3
-            cause = explain_type_error(cause, node, passed=set(kwargs))
-        if isinstance(cause, ImportError):
-            cause = ConfigError(f"{node._get_full_key(None)}._target_", node.get("_target_"),
-                                "an importable class or function")
-        if isinstance(cause, WdbenchError):
-            raise cause from None
-        raise
-
-
-def set_threads(threads) -> int:
-    """null = OMP_NUM_THREADS if set, else every core this process may use; parallel jobs
-    pass their share (two processes with 2 threads each on 2 cores ran 40x slower)."""
-    if threads is None:
-        threads = int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)))
-    if not isinstance(threads, int) or threads < 1:
-        raise ConfigError("threads", threads, "a positive integer, or null for all cores")
-    torch.set_num_threads(threads)
-    return threads
-
-
-def make_trainer(trainer_cfg: DictConfig, run_dir: Path, callbacks: list) -> pl.Trainer:
+def tensorboard_logger(run_dir: Path) -> TensorBoardLogger:
     # name="" and version="" put the event files straight into the run directory, so
     # `tensorboard --logdir runs/` names each run by its directory.
-    logger = TensorBoardLogger(str(run_dir), name="", version="", default_hp_metric=False)
+    return TensorBoardLogger(str(run_dir), name="", version="", default_hp_metric=False)
+
+
+def make_trainer(trainer_cfg: DictConfig, logger, callbacks: list, root_dir: Path
+                 ) -> pl.Trainer:
     return pl.Trainer(
         **OmegaConf.to_container(trainer_cfg, resolve=True),
         logger=logger,
         callbacks=callbacks,
         enable_checkpointing=False,
-        default_root_dir=str(run_dir),
+        default_root_dir=str(root_dir),
     )
 
 
-def write_history(path: Path, history: list[dict]) -> None:
-    columns = list(dict.fromkeys(key for row in history for key in row))
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(history)
-
-
 @dataclass
-class Prepared:
+class Assembled:
     """A run ready to train: every value checked, every part built."""
 
     data: object
     module: RegularizedModule
     metrics: EpochMetrics
+    writer: RunWriter
     trainer: pl.Trainer
     threads: int
     resume_from: Path | None
-    choices: dict
 
 
-def prepare(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | None = None
-            ) -> Prepared:
-    """Validate and instantiate everything, cheapest checks first: a bad value stops the run
-    here, before the data is read and long before training."""
+def assemble(jobs: list[Job], stacked: bool = False) -> Assembled:
+    """Validate and build everything, cheapest checks first: a bad value stops the run here,
+    before the data is read and long before training. `stacked`: train the jobs (equal but
+    for their kind's per-member hyperparameters) as one stacked model; else one job."""
+    cfg = jobs[0].cfg
     threads = set_threads(cfg.threads)
     check_run_settings(cfg)
-    config = OmegaConf.to_container(cfg, resolve=True)
-    resume_from = checkpoint_to_resume(cfg.get("resume"), config)
-    regularizer = build(cfg.regularizer)
+    if stacked and cfg.get("resume"):
+        raise ConfigError("resume", cfg.resume, "null with sweep.vectorize=true")
+    configs = [OmegaConf.to_container(job.cfg, resolve=True) for job in jobs]
+    resume_from = checkpoint_to_resume(cfg.get("resume"), configs[0])
+    regularizer = stacked_regularizer(jobs) if stacked else build(cfg.regularizer)
     make_optimizer = build(cfg.optimizer)
     check_optimizer(cfg.optimizer, make_optimizer)
-    check_combination(regularizer)
     pl.seed_everything(cfg.seed, verbose=False)
 
     data = build(cfg.data, seed=cfg.seed)
     model = build(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
     make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
     loss_fn = LOSSES[data.task]
-    choices = choices or choices_from_targets(config)
-    module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config,
+    if stacked:  # every member initialised exactly as its ordinary run would be
+        model = StackedMLP([model] + [copy.deepcopy(model) for _ in jobs[1:]])
+        module = StackedModule(model, regularizer, make_optimizer, loss_fn, configs[0],
                                make_scheduler=make_scheduler)
+    else:
+        module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, configs[0],
+                                   make_scheduler=make_scheduler)
+    loggers = [tensorboard_logger(job.run_dir) for job in jobs] if stacked else None
     metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs,
-                           cfg.metrics.eval_rows)
-    report = RunReport(metrics, config, choices, overrides, run_dir)
-    stopper = StopOnSignal(run_dir / CHECKPOINT, overrides)
+                           cfg.metrics.eval_rows, loggers=loggers)
+    choices = [job.choices or choices_from_targets(config) for job, config in zip(jobs, configs)]
+    writer = RunWriter(metrics, jobs, configs, choices, loggers)
+    callbacks = [metrics, writer]
+    if not stacked:  # a signal ends one model's run with a checkpoint that resumes it
+        callbacks.append(StopOnSignal(Path(jobs[0].run_dir) / CHECKPOINT, jobs[0].overrides))
     try:
-        trainer = make_trainer(cfg.trainer, run_dir, [metrics, report, stopper])
+        trainer = make_trainer(cfg.trainer, False if stacked else tensorboard_logger(
+            jobs[0].run_dir), callbacks, jobs[0].run_dir)
     except (TypeError, ValueError, MisconfigurationException) as err:
         raise explain_trainer_error(err, cfg.trainer) from None
-    return Prepared(data, module, metrics, trainer, threads, resume_from, choices)
+    return Assembled(data, module, metrics, writer, trainer, threads, resume_from)
 
 
-def fit(p: Prepared) -> RunInterrupted | None:
+def prepare(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | None = None
+            ) -> Assembled:
+    """One model's run, assembled."""
+    return assemble([Job(cfg, Path(run_dir), overrides, choices or {})])
+
+
+def fit(p: Assembled) -> RunInterrupted | None:
     """Train; a signal ends training at a batch boundary with a checkpoint (returned)."""
     try:
         p.trainer.fit(p.module, datamodule=p.data, ckpt_path=p.resume_from)
@@ -151,31 +133,24 @@ def fit(p: Prepared) -> RunInterrupted | None:
     return None
 
 
-def run(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | None = None):
-    """Train, evaluate, and write summary.json, history.csv, events, curves.png and the
-    checkpoint. `choices`: each config group's option (Hydra's runtime.choices); without it
-    (compose API) they are found from the config's `_target_`s."""
+def run_jobs(jobs: list[Job], stacked: bool = False) -> list[dict]:
+    """Train, evaluate, and write each job's summary.json, history.csv, events, curves.png and
+    checkpoint. A job's `choices`: each config group's option (Hydra's runtime.choices);
+    without them (compose API) they are found from the config's `_target_`s."""
     started = time.perf_counter()
     quiet_lightning()
-    with raise_on_signal():
-        p = prepare(cfg, run_dir, overrides, choices)
+    # A stack stops only by finishing: one signal handler cannot checkpoint M runs.
+    with nullcontext() if stacked else raise_on_signal():
+        p = assemble(jobs, stacked)
+        if stacked:
+            log.info("training %d runs as one stacked model: %s", len(jobs),
+                     ", ".join(Path(job.run_dir).name for job in jobs))
         interrupted = fit(p)
+    return p.writer.write_results(p.trainer, p.module, p.threads, time.perf_counter() - started,
+                                  p.resume_from, interrupted)
 
-    if interrupted is None:
-        p.trainer.save_checkpoint(run_dir / CHECKPOINT)
-    metrics = p.metrics
-    write_history(run_dir / "history.csv", metrics.history)
-    status = ("interrupted" if interrupted else
-              "diverged" if metrics.diverged_epoch is not None else "completed")
-    summary = build_summary(
-        status, overrides, cfg.seed, p.threads, metrics.history, metrics.train_seconds,
-        metrics.metric_seconds, wall_time=time.perf_counter() - started,
-        diverged_epoch=metrics.diverged_epoch, steps=p.trainer.global_step, run_dir=str(run_dir),
-        resumed_from=str(p.resume_from) if p.resume_from else None, choices=p.choices,
-        **(interruption_summary(interrupted, run_dir, overrides) if interrupted else {}),
-    )
-    write_json_atomic(run_dir / "summary.json", summary)
-    log.info("%s: %s", status, run_dir / "summary.json")
-    if interrupted:
-        log.warning("%s; continue with: %s", interrupted, summary["resume_with"])
-    return summary
+
+def run(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | None = None
+        ) -> dict:
+    """One model's run: its summary."""
+    return run_jobs([Job(cfg, Path(run_dir), overrides, choices or {})])[0]

@@ -11,7 +11,6 @@ from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
 from wdbench.errors import ConfigError, WdbenchError
-from wdbench.regularizers import Regularizer
 
 MAX_SEED = 2**32 - 1  # Lightning's seed_everything silently replaces larger or negative seeds
 UNEXPECTED_KEYWORD = re.compile(r"unexpected keyword argument '(\w+)'")
@@ -70,15 +69,6 @@ def check_optimizer(node: DictConfig, make_optimizer) -> None:
         raise explain_type_error(err, node) from None
     except ValueError as err:  # torch's own range checks (eps, ...)
         raise WdbenchError(f"optimizer: {err}") from None
-
-
-def check_combination(regularizer) -> None:
-    """`regularizer=none` ignores its strength: a strength given with it would look like a
-    regularised run that is not one."""
-    if type(regularizer) is Regularizer and regularizer.strength != 0:
-        raise ConfigError("regularizer.strength", regularizer.strength,
-                          "0 with regularizer=none, which ignores it (choose a regulariser that "
-                          "uses it, e.g. regularizer=l2)")
 
 
 def explain_type_error(err: TypeError, node: DictConfig, passed: set = frozenset()) -> Exception:

@@ -1,4 +1,4 @@
-"""Regularisers as one small protocol (design.md section 3). Each kind answers:
+"""Regularisers as one small protocol. Each kind answers:
 
 - `param_groups(model)`: the optimizer's groups, regularised weights first, with the
   optimizer's own `weight_decay` where the kind uses it;
@@ -11,13 +11,15 @@
 The LightningModule calls these and never asks which kind it holds. `lr` is the current
 (scheduled) learning rate of param group 0, the regularised weights.
 
-Config: `_target_: wdbench.regularizers.KIND` (conf/regularizer/*.yaml).
+Config: `_target_: wdbench.regularizers.KIND` (conf/regularizer/*.yaml); what each kind can do
+in a stacked grid is declared in registry.py.
 """
 
-from wdbench.regularizers.base import ONE_D, Regularizer
+from wdbench.regularizers.base import ONE_D, NoRegularizer, Regularizer
 from wdbench.regularizers.decay import Decoupled, WeightDecay
 from wdbench.regularizers.penalties import L1, L2, ElasticNet
 from wdbench.regularizers.proximal import L1Prox, MaxNorm, NormBall
+from wdbench.regularizers.registry import KINDS, KindInfo, kind_info
 
-__all__ = ["L1", "L2", "ONE_D", "Decoupled", "ElasticNet", "L1Prox", "MaxNorm", "NormBall",
-           "Regularizer", "WeightDecay"]
+__all__ = ["KINDS", "L1", "L2", "ONE_D", "Decoupled", "ElasticNet", "KindInfo", "L1Prox",
+           "MaxNorm", "NoRegularizer", "NormBall", "Regularizer", "WeightDecay", "kind_info"]

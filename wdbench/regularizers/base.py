@@ -37,7 +37,7 @@ def check_ratio(l1_ratio) -> float:
 
 
 class Regularizer:
-    """No regularisation; the base every kind extends.
+    """The base every kind extends: hooks that do nothing, and the regularised set.
 
     For a stacked grid (wdbench/stacked/), `stack_members` turns a hyperparameter into one
     value per member and dim 0 of every parameter becomes the member dimension; the kinds then
@@ -57,11 +57,13 @@ class Regularizer:
         self._cache: tuple[int, list] | None = None
         self._zero: torch.Tensor | None = None  # penalty() of a kind without one
 
-    def stack_members(self, key: str, values: list[float]) -> None:
-        """One value of `key` (strength, radius) per member of a stacked grid."""
-        self.members = len(values)
-        checked = [getattr(self, key) if v is None else v for v in values]
-        setattr(self, key, torch.tensor(checked, dtype=torch.float32))
+    def stack_members(self, members: int, per_member: dict[str, list[float]]) -> None:
+        """`members` members of a stacked grid, each with its own value of the keys in
+        `per_member` (the others are one value for all)."""
+        self.members = members
+        for key, values in per_member.items():
+            setattr(self, key, torch.tensor(values, dtype=torch.float32))
+        self.stacked_keys = tuple(per_member)
 
     def sum_each(self, tensors) -> torch.Tensor:
         """The sum of all elements: a scalar, or one sum per member for a stacked grid."""
@@ -72,10 +74,8 @@ class Regularizer:
 
     def move_to(self, device: torch.device) -> None:
         """Put per-member hyperparameters on the model's device once, not every step."""
-        for key in ("strength", "radius"):
-            value = getattr(self, key, None)
-            if isinstance(value, torch.Tensor):
-                setattr(self, key, value.to(device))
+        for key in getattr(self, "stacked_keys", ()):
+            setattr(self, key, getattr(self, key).to(device))
 
     @staticmethod
     def per_member(value, like: torch.Tensor):
@@ -132,3 +132,14 @@ class Regularizer:
     def decay_per_step(self, lr: float) -> float | None:
         """The factor the weights shrink by each step, where the kind has one (for logging)."""
         return None
+
+
+class NoRegularizer(Regularizer):
+    """`regularizer=none`: no penalty, no decay, no constraint."""
+
+    def __init__(self, strength: float = 0.0, exclude=(ONE_D,)):
+        super().__init__(strength, exclude)
+        if self.strength != 0:  # a strength here would look like a regularised run
+            raise ConfigError("regularizer.strength", strength,
+                              "0 with regularizer=none, which ignores it (choose a regulariser "
+                              "that uses it, e.g. regularizer=l2)")

@@ -18,14 +18,6 @@ class WeightDecay(Regularizer):
     def decay_per_step(self, lr: float) -> float | None:
         return lr * self.strength  # exact for SGD and AdamW; Adam rescales it per weight
 
-    def stack_members(self, key: str, values: list[float]) -> None:
-        if len(set(values)) > 1:
-            raise ConfigError(f"regularizer.{key}", values,
-                              "one value for regularizer=weight_decay in a vectorized grid: a "
-                              "torch optimizer holds one weight_decay per parameter group (use "
-                              "l2, the same with SGD and Adam, or decoupled, the same as AdamW)")
-        self.members = len(values)  # the one strength stays a number for the optimizer
-
 
 class Decoupled(Regularizer):
     """w <- w - lr·lambda·w every step, whatever the optimizer (Loshchilov & Hutter's SGDW and

@@ -1,45 +1,50 @@
-"""Which jobs of a sweep train together: those whose configs differ only in a per-member
-hyperparameter (the regulariser's strength or radius). Different seeds, optimizers or data
-settings make different stacks, so every member matches its ordinary run exactly."""
+"""Which jobs of a sweep train together: those whose configs differ only in a hyperparameter
+their regulariser kind declares per-member (regularizers/registry.py). Different seeds,
+optimizers, data settings or other values make different stacks, so every member matches its
+ordinary run exactly; a kind that cannot be stacked trains each job on its own."""
 
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-PER_MEMBER = ("strength", "radius")  # regularizer keys a stack holds one value of per member
+from wdbench.build import build
+from wdbench.job import Job
+from wdbench.regularizers import kind_info
 
 
-@dataclass
-class Job:
-    cfg: DictConfig
-    run_dir: Path
-    overrides: list[str]
-    choices: dict = field(default_factory=dict)
+def per_member_keys(cfg: DictConfig) -> tuple[str, ...]:
+    return kind_info(cfg.regularizer._target_).per_member
 
 
 def stack_key(cfg: DictConfig) -> str:
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    for key in PER_MEMBER:
+    for key in per_member_keys(cfg):
         resolved["regularizer"].pop(key, None)
     resolved.pop("threads", None)
     return json.dumps(resolved, sort_keys=True, default=str)
 
 
 def group_jobs(jobs: list[Job], max_members: int) -> list[list[Job]]:
-    """Stacks in the sweep's order, each at most `max_members` jobs."""
+    """Stacks in the sweep's order, each at most `max_members` jobs (one, for a kind that
+    cannot be stacked)."""
     groups: dict[str, list[list[Job]]] = {}
     for job in jobs:
-        stacks = groups.setdefault(stack_key(job.cfg), [[]])
+        stackable = kind_info(job.cfg.regularizer._target_).stackable
+        stacks = groups.setdefault(stack_key(job.cfg) if stackable else str(id(job)), [[]])
         if len(stacks[-1]) == max_members:
             stacks.append([])
         stacks[-1].append(job)
     return [stack for stacks in groups.values() for stack in stacks]
 
 
-def member_values(jobs: list[Job], key: str) -> list | None:
-    """The per-member values of `key`, or None when the kind has no such key."""
-    if key not in jobs[0].cfg.regularizer:
-        return None
-    return [job.cfg.regularizer[key] for job in jobs]
+def stacked_regularizer(jobs: list[Job]):
+    """The first job's regulariser holding every member's value of its kind's per-member keys.
+    Every member's own is built (and so checked) as its ordinary run would build it."""
+    if len({stack_key(job.cfg) for job in jobs}) > 1:
+        raise ValueError("jobs that differ beyond their kind's per-member keys cannot share a "
+                         "stack: group them with group_jobs")
+    regularizers = [build(job.cfg.regularizer) for job in jobs]
+    keys = [key for key in per_member_keys(jobs[0].cfg) if hasattr(regularizers[0], key)]
+    regularizers[0].stack_members(len(jobs), {key: [getattr(r, key) for r in regularizers]
+                                              for key in keys})
+    return regularizers[0]

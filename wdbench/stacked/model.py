@@ -4,7 +4,6 @@ names match the ordinary MLP's (`layers.0.weight`, ...), so exclude rules and ch
 over; the member dimension is always dim 0."""
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -40,13 +39,3 @@ class StackedMLP(nn.Module):
         """The state dict an ordinary MLP with the same settings loads as it is."""
         return {name: value[member].detach().clone() for name, value in self.state_dict().items()}
 
-
-def member_losses(task: str, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Each member's mean data loss, shape (M,): the ordinary run's loss for every member.
-    Their sum gives each member exactly its own gradients."""
-    if task == "regression":  # output (M, B, 1), target (B, 1): the lecture's (y_hat - y)^2 / 2
-        return (output - target).pow(2).mean(dim=(1, 2)) / 2
-    members, batch = output.shape[:2]
-    losses = F.cross_entropy(output.reshape(members * batch, -1), target.repeat(members),
-                             reduction="none")
-    return losses.view(members, batch).mean(dim=1)

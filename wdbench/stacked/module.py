@@ -1,21 +1,27 @@
 """The LightningModule for a stacked grid: the ordinary RegularizedModule (same minibatch
 loop, same regulariser hooks) with one loss per member, and diverged members frozen."""
 
+import logging
+
 import torch
 
 from wdbench.module import RegularizedModule
-from wdbench.stacked.model import member_losses
+
+log = logging.getLogger("wdbench")
 
 
 class StackedModule(RegularizedModule):
-    def __init__(self, model, regularizer, make_optimizer, task: str, config=None,
+    def __init__(self, model, regularizer, make_optimizer, loss_fn, config=None,
                  make_scheduler=None):
         super().__init__(model, regularizer, make_optimizer, self.live_losses, config,
                          make_scheduler=make_scheduler)
-        self.task = task
-        self.stop_on_nonfinite = False  # one member diverging must not stop the others
+        self.member_loss = loss_fn
         self.alive = torch.ones(model.members, dtype=torch.bool)
         self.frozen: dict[str, torch.Tensor] = {}
+
+    @property
+    def members(self) -> int:
+        return self.model.members
 
     def on_fit_start(self) -> None:
         self.alive = self.alive.to(self.device)
@@ -23,7 +29,18 @@ class StackedModule(RegularizedModule):
 
     def live_losses(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Each member's data loss; a frozen member's counts as 0, so it gets no gradient."""
-        return torch.where(self.alive, member_losses(self.task, output, target), 0.0)
+        return torch.where(self.alive, self.member_loss(output, target), 0.0)
+
+    def nonfinite_due(self, steps_in_block: int, loss: torch.Tensor) -> bool:
+        """One member diverging must not stop the others: the measurement finds it."""
+        return False
+
+    def diverged(self, members: list[int], epoch: int) -> None:
+        """Freeze `members`; the others go on, and the run stops once none is left."""
+        self.freeze(members)
+        log.warning("members %s diverged at epoch %d: frozen, the others go on", members, epoch)
+        if not self.alive.any():
+            self.trainer.should_stop = True
 
     def freeze(self, members: list[int]) -> None:
         """Stop training `members` (diverged): keep their weights as they are now."""

@@ -1,0 +1,28 @@
+"""The private parts of Lightning and TensorBoard that wdbench relies on, in one place: an
+upgrade that moves them breaks this file (and tests/test_internals.py), nothing else."""
+
+
+def count_optimizer_steps(trainer, steps: int) -> None:
+    """Lightning counts optimizer steps (trainer.global_step, max_steps, the checkpoint's
+    global_step) when its optimizer wrapper steps; a training_step that steps the optimizer
+    itself adds them to the record Lightning's manual optimization keeps."""
+    progress = trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
+    for _ in range(steps):
+        progress.increment_ready()
+        progress.increment_completed()
+
+
+def event_file_writer(writer):
+    """The event file behind a torch SummaryWriter (what Lightning's TensorBoardLogger writes
+    to), which takes whole Summary protos; None for anything else."""
+    get = getattr(writer, "_get_file_writer", None)
+    return get() if get is not None else None
+
+
+def add_summary(writer, summary, step: int) -> bool:
+    """Append `summary` (a tensorboard Summary proto) to the writer's event file as one event; False if it has none."""
+    file_writer = event_file_writer(writer)
+    if file_writer is None:
+        return False
+    file_writer.add_summary(summary, global_step=step)
+    return True
