@@ -6,10 +6,12 @@ import sys
 
 import pytest
 
-from tests.helpers.runs import FASHION_PRESENT, run_cli, run_config
+from tests.helpers.runs import FASHION_PRESENT, compose_config, run_cli, run_config
 from wdbench import cli
 from wdbench.data import fashion_mnist
-from wdbench.errors import ConfigError, DataError
+from wdbench.errors import ConfigError, DataError, WdbenchError
+from wdbench.job import Job
+from wdbench.stacked.run import run_stack
 
 
 def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
@@ -57,7 +59,7 @@ def test_bad_lr_stops_before_training(tmp_path):
     assert not list(run_dir.glob("events.*")) and not (run_dir / "checkpoints").exists()
 
 
-@pytest.mark.parametrize(("overrides", "key"), [
+BAD_VALUES = [
     (["regularizer=l2", "regularizer.strength=-0.5"], "regularizer.strength"),
     (["regularizer=l2", "regularizer.strength=lots"], "regularizer.strength"),
     (["regularizer=l2", "regularizer.strength=inf"], "regularizer.strength"),
@@ -76,13 +78,44 @@ def test_bad_lr_stops_before_training(tmp_path):
     # optimizer weight_decay the regulariser's parameter groups would silently replace
     (["regularizer.strength=0.1"], "regularizer.strength"),
     (["regularizer=l2", "+optimizer.weight_decay=0.01"], "optimizer.weight_decay"),
-])
+]
+
+
+@pytest.mark.parametrize(("overrides", "key"), BAD_VALUES)
 def test_bad_value_through_the_training_path(tmp_path, overrides, key):
     with pytest.raises(ConfigError) as err:
         run_config(tmp_path, overrides)
     assert err.value.key == key
     assert str(err.value).startswith(f"{key}=") and "allowed" in str(err.value)
     assert not list(tmp_path.rglob("*"))  # rejected before anything was written
+
+
+@pytest.mark.parametrize(("overrides", "key"), BAD_VALUES)
+def test_a_stack_refuses_each_bad_value_as_an_ordinary_run_does(tmp_path, overrides, key):
+    """Both paths go through one assembly: the same error, word for word, before anything is
+    written."""
+    with pytest.raises(WdbenchError) as ordinary:
+        run_config(tmp_path / "ordinary", overrides)
+    jobs = [Job(compose_config(overrides), tmp_path / f"member{i}", overrides) for i in range(2)]
+    with pytest.raises(WdbenchError) as stacked:
+        run_stack(jobs)
+    assert str(stacked.value) == str(ordinary.value)
+    assert not list(tmp_path.rglob("*"))
+
+
+def test_a_vectorized_sweep_fails_its_jobs_as_a_plain_sweep_does(tmp_path):
+    sweep = ["-m", "optimizer.lr=-1,-2", "trainer.max_epochs=1"]
+    plain = run_cli([*sweep, "hydra.sweep.dir=plain"], cwd=tmp_path)
+    stacked = run_cli([*sweep, "sweep.vectorize=true", "hydra.sweep.dir=stacked"], cwd=tmp_path)
+    assert plain.returncode == stacked.returncode == 1
+    names = sorted(p.name for p in (tmp_path / "plain").iterdir() if p.is_dir())
+    assert names == sorted(p.name for p in (tmp_path / "stacked").iterdir() if p.is_dir())
+    assert len(names) == 2
+    for name in names:
+        one = json.loads((tmp_path / "plain" / name / "summary.json").read_text())
+        member = json.loads((tmp_path / "stacked" / name / "summary.json").read_text())
+        assert one["status"] == member["status"] == "failed"
+        assert one["error"] == member["error"]
 
 
 @pytest.mark.skipif(not FASHION_PRESENT, reason="real Fashion-MNIST not installed")
