@@ -17,7 +17,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from torch import nn
 
 from wdbench import train
-from wdbench.cli import CONF_DIR
+from wdbench.config import CONF_DIR
 from wdbench.data.fashion_mnist import FILES, locate
 
 HIDDEN = {"linear": [], "mlp": [256]}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
+from wdbench.errors import WdbenchError
 from wdbench.report.build import KNOB, make_report
 
 
@@ -32,8 +33,12 @@ def main() -> None:
     parser.add_argument("--title", default="wdbench report")
     args = parser.parse_args()
     command = "python scripts/report.py " + shlex.join(sys.argv[1:])
-    report = make_report(args.paths, args.out, args.source, args.knobs or [KNOB], args.select,
-                         args.curves, args.title, command)
+    try:
+        report = make_report(args.paths, args.out, args.source, args.knobs or [KNOB],
+                             args.select, args.curves, args.title, command)
+    except WdbenchError as err:  # the user's to fix: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     runs = report["runs"]
     print(f"{len(runs)} runs, {int((runs['status'] == 'completed').sum())} completed -> "
           f"{Path(args.out) / 'report.md'}")

@@ -6,11 +6,10 @@ import sys
 
 import pytest
 
-from tests.helpers.runs import FASHION_PRESENT, compose_config, run_cli, run_config
+from tests.helpers.runs import FASHION_PRESENT, make_job, run_cli, run_config
 from wdbench import cli
 from wdbench.data import fashion_mnist
 from wdbench.errors import ConfigError, DataError, WdbenchError
-from wdbench.job import Job
 from wdbench.stacked.run import run_stack
 
 
@@ -96,7 +95,7 @@ def test_a_stack_refuses_each_bad_value_as_an_ordinary_run_does(tmp_path, overri
     written."""
     with pytest.raises(WdbenchError) as ordinary:
         run_config(tmp_path / "ordinary", overrides)
-    jobs = [Job(compose_config(overrides), tmp_path / f"member{i}", overrides) for i in range(2)]
+    jobs = [make_job(tmp_path / f"member{i}", overrides) for i in range(2)]
     with pytest.raises(WdbenchError) as stacked:
         run_stack(jobs)
     assert str(stacked.value) == str(ordinary.value)

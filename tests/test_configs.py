@@ -8,7 +8,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from tests.helpers.runs import FASHION_PRESENT, compose_config
-from wdbench.cli import CONF_DIR
+from wdbench.config import CONF_DIR
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 GROUP_OPTIONS = {

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.helpers.runs import REPO
-from wdbench.cli import CONF_DIR
+from wdbench.config import CONF_DIR
 from wdbench.rundir import RESOLVER, RunDirTaken, claim, fresh_dir
 from wdbench.summary import write_json_atomic
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers.runs import compose_config
-from wdbench.cli import CONF_DIR
+from wdbench.config import CONF_DIR
 from wdbench.errors import ConfigError
 from wdbench.train import prepare
 

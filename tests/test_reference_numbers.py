@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.runs import compose_config, run_config
-from wdbench.job import Job
+from tests.helpers.runs import make_job, run_config
 from wdbench.stacked.run import run_stack
 
 REFERENCE = Path(__file__).parent / "data" / "reference_summaries.json"
@@ -40,7 +39,7 @@ def ordinary(tmp_path: Path, overrides: list[str]) -> dict:
 
 def stacked(tmp_path: Path) -> list[dict]:
     overrides = [[*STACK, f"regularizer.strength={s}"] for s in STRENGTHS]
-    jobs = [Job(compose_config(o), tmp_path / f"member{i}", o) for i, o in enumerate(overrides)]
+    jobs = [make_job(tmp_path / f"member{i}", o) for i, o in enumerate(overrides)]
     return [measured(summary) for summary in run_stack(jobs)]
 
 

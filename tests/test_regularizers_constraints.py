@@ -7,7 +7,7 @@ from hydra.utils import instantiate
 
 from tests.helpers.runs import compose_config
 from tests.helpers.stepping import fit_steps, regularizer, tiny_mlp
-from wdbench.cli import CONF_DIR
+from wdbench.config import CONF_DIR
 from wdbench.errors import ConfigError
 from wdbench.train import build
 

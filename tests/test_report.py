@@ -116,3 +116,13 @@ def test_lambda_zero_sits_a_decade_left_of_the_smallest():
     assert labels[0] == "0" and ax.get_xticks()[0] == pytest.approx(1e-5)
     assert labels[1:] == ["1e-4", "1e-3", "0.01"]
     plt.close(fig)
+
+
+def test_a_folder_without_runs_is_one_line_and_exit_2(tmp_path):
+    """The library raises; only the script turns that into a message and an exit code."""
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "report.py"), str(tmp_path),
+                             "--out", str(tmp_path / "out")], capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no run directories") and result.stderr.count(
+        "\n") == 1

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from tests.helpers.runs import compose_config, run_cli, run_config
+from tests.helpers.runs import compose_config, make_job, run_cli, run_config
 from wdbench.job import Job
 from wdbench.models import MLP
 from wdbench.regularizers import KINDS
@@ -37,7 +37,7 @@ METRICS = ("train_loss", "val_loss", "test_loss", "weight_l2", "weight_l1", "wei
 def ordinary_and_stacked(tmp_path, base: list[str], key: str, values: list):
     overrides = [[*base, f"regularizer.{key}={v}"] for v in values]
     ordinary = [run_config(tmp_path / f"ordinary{i}", o) for i, o in enumerate(overrides)]
-    jobs = [Job(compose_config(o), tmp_path / f"stacked{i}", o) for i, o in enumerate(overrides)]
+    jobs = [make_job(tmp_path / f"stacked{i}", o) for i, o in enumerate(overrides)]
     return ordinary, run_stack(jobs)
 
 
@@ -104,7 +104,7 @@ def test_weight_decay_strengths_train_as_separate_stacks(tmp_path):
     ordinary run."""
     base = [*LINEAR_SGD, "regularizer=weight_decay"]
     overrides = [[*base, f"regularizer.strength={v}"] for v in (0.1, 0.2)]
-    jobs = [Job(compose_config(o), tmp_path / f"stacked{i}", o) for i, o in enumerate(overrides)]
+    jobs = [make_job(tmp_path / f"stacked{i}", o) for i, o in enumerate(overrides)]
     stacks = group_jobs(jobs, max_members=32)
     assert len(stacks) == 2
     stacked = [summary for stack in stacks for summary in run_stack(stack)]

@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 from hydra.types import RunMode
 
 from tests.helpers.runs import run_cli
-from wdbench.cli import CONF_DIR
+from wdbench.config import CONF_DIR
 from wdbench.sweep import job_threads
 
 CORES = len(os.sched_getaffinity(0))

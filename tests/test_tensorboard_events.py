@@ -5,9 +5,7 @@ import json
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 from tests.helpers.runs import compose_config, run_cli, run_config
 from tests.helpers.tb import (
@@ -21,8 +19,7 @@ from tests.helpers.tb import (
     read_events,
     session_hparams,
 )
-from wdbench.cli import CONF_DIR
-from wdbench.hparams import choices_from_targets
+from wdbench.config import compose_run
 
 REGRESSION = ["model=mlp", "data.val_size=15", "trainer.max_epochs=4", "regularizer=l2",
               "regularizer.strength=0.05"]
@@ -114,16 +111,11 @@ def test_classification_run_equals_checkpoint_and_data(tmp_path, needs_fashion_m
     assert experiment.metric_infos[0].name.tag == "acc/test"
 
 
-@pytest.mark.parametrize("overrides", [[], ["regularizer=l2"], ["+experiment=mlp_l2"],
-                                       ["+experiment=d2l_synthetic", "optimizer=adamw"],
-                                       ["model=mlp", "model.hidden=[8]", "data=fashion_mnist"]])
-def test_choices_without_hydra_runtime_match_hydra(overrides):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
-    config = OmegaConf.to_container(cfg, resolve=False)
-    hydra_choices = cfg.hydra.runtime.choices
-    derived = choices_from_targets(config)
-    assert derived == {group: hydra_choices[group] for group in derived}
+def test_composed_without_the_command_line_the_options_are_hydras():
+    cfg, choices = compose_run(["+experiment=d2l_synthetic", "optimizer=adamw", "model=mlp"])
+    assert choices == {"data": "synthetic", "model": "mlp", "regularizer": "l2",
+                       "optimizer": "adamw"}
+    assert "hydra" not in cfg and cfg.name == "d2l_synthetic"
 
 
 def test_single_cli_run_has_a_readable_name_and_hydra_choices(tmp_path):

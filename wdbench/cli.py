@@ -13,8 +13,8 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from wdbench.config import CONF_DIR, group_choices
 from wdbench.errors import WdbenchError
-from wdbench.hparams import GROUPS
 from wdbench.interrupt import RunInterrupted
 from wdbench.job import Job
 from wdbench.messages import one_line
@@ -25,7 +25,6 @@ from wdbench.summary import write_json_atomic
 from wdbench.sweep import failed_jobs, finished_summary, share_threads
 from wdbench.train import run
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 log = logging.getLogger("wdbench")
 failed_runs: list[str] = []  # jobs of this process that ended in an error
 pending: list[Job] = []  # jobs of a vectorized sweep, trained as stacks once all are collected
@@ -49,7 +48,7 @@ def hydra_main(cfg: DictConfig):
             return collect_for_stack(cfg, hydra_cfg, run_dir, overrides)
     try:
         claim(run_dir)
-        choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
+        choices = group_choices(hydra_cfg.runtime.choices)
         summary = run(cfg, run_dir, overrides, choices)
     except RunDirTaken as err:  # another run's directory: write nothing into it
         return fail(err, run_dir, single, summary=None)
@@ -80,7 +79,7 @@ def collect_for_stack(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list
                   "hydra/launcher")), file=sys.stderr)
         sys.exit(2)
     claim(run_dir)
-    choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
+    choices = group_choices(hydra_cfg.runtime.choices)
     pending.append(Job(copy.deepcopy(cfg), run_dir, overrides, choices))
 
 

@@ -13,12 +13,10 @@ ones), and the metrics start with test accuracy (or test loss in regression).
 
 import time
 
-from omegaconf import OmegaConf
-
+from wdbench.config import GROUPS
 from wdbench.internals import add_summary
 from wdbench.regularizers.registry import hparam_keys
 
-GROUPS = ("data", "model", "regularizer", "optimizer")
 NOT_HPARAMS = {"_target_", "_partial_", "root", "download"}  # plumbing, not hyperparameters
 
 # Metric columns: tag -> display name. Missing tags (accuracy in regression) show empty cells.
@@ -54,34 +52,6 @@ COLUMNS = {
     "data.batch_size": NUMBER, "data.label_noise": NUMBER, "seed": NUMBER,
     "trainer.max_epochs": NUMBER, "status": STRING,
 }
-
-
-def choices_from_targets(config: dict) -> dict[str, str]:
-    """The group options of a run composed without Hydra's runtime (compose API): for each
-    group, the option file with the same `_target_`; among several (linear and mlp are both
-    MLP), the one whose values are most alike; a tie names them all ("linear|mlp")."""
-    from wdbench.cli import CONF_DIR  # here, not at the top: cli imports train imports this
-
-    choices = {}
-    for group in GROUPS:
-        node = config.get(group) or {}
-        scores = {}
-        for path in sorted((CONF_DIR / group).glob("*.yaml")):
-            option = OmegaConf.to_container(OmegaConf.load(path))
-            if option.get("_target_") == node.get("_target_"):
-                scores[path.stem] = sum(alike(node.get(k), v) for k, v in option.items())
-        best = max(scores.values(), default=None)
-        names = [name for name, score in scores.items() if score == best]
-        choices[group] = "|".join(names) or str(node.get("_target_", "")).rsplit(".")[-1]
-    return choices
-
-
-def alike(value, option_value) -> int:
-    """2 if equal; 1 if of one type and both empty/zero or both not ([512, 512] is more
-    like mlp's [256] than linear's []); else 0."""
-    if value == option_value:
-        return 2
-    return int(type(value) is type(option_value) and bool(value) == bool(option_value))
 
 
 def hparam_value(value):

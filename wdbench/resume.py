@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 
+from wdbench.config import flatten
 from wdbench.errors import ConfigError
 
 CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -35,15 +36,6 @@ def checkpoint_to_resume(resume, config: dict) -> Path | None:
                           "ran to its end: there is nothing to resume)")
     check_same_config(saved.get("wdbench_config", {}), config, state.get("overrides", []))
     return checkpoint
-
-
-def flatten(tree, prefix: str = "") -> dict:
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    flat = {}
-    for key, value in tree.items():
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
 
 
 def check_same_config(saved: dict, current: dict, saved_overrides: list[str]) -> None:

@@ -6,6 +6,7 @@ import copy
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +19,10 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 from wdbench.build import build, set_threads
 from wdbench.callbacks import EpochMetrics
 from wdbench.errors import ConfigError
-from wdbench.hparams import choices_from_targets
 from wdbench.interrupt import RunInterrupted, StopOnSignal, raise_on_signal
 from wdbench.job import Job
 from wdbench.module import LOSSES, RegularizedModule
 from wdbench.resume import CHECKPOINT, checkpoint_to_resume
-from wdbench.stacked.grid import stacked_regularizer
-from wdbench.stacked.model import StackedMLP
-from wdbench.stacked.module import StackedModule
 from wdbench.validate import check_optimizer, check_run_settings, explain_trainer_error
 from wdbench.writer import RunWriter
 
@@ -60,6 +57,16 @@ def make_trainer(trainer_cfg: DictConfig, logger, callbacks: list, root_dir: Pat
     )
 
 
+@dataclass(frozen=True)
+class Stacking:
+    """What a stack of M models builds in place of one: the regulariser holding each member's
+    values (from the jobs), the batched model (from M plain ones) and its module class."""
+
+    regularizer: Callable[[list[Job]], object]
+    model: Callable[[list], object]
+    module: type
+
+
 @dataclass
 class Assembled:
     """A run ready to train: every value checked, every part built."""
@@ -73,18 +80,18 @@ class Assembled:
     resume_from: Path | None
 
 
-def assemble(jobs: list[Job], stacked: bool = False) -> Assembled:
+def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
     """Validate and build everything, cheapest checks first: a bad value stops the run here,
-    before the data is read and long before training. `stacked`: train the jobs (equal but
-    for their kind's per-member hyperparameters) as one stacked model; else one job."""
-    cfg = jobs[0].cfg
+    before the data is read and long before training. With `stacking`, the jobs (equal but
+    for their kind's per-member hyperparameters) train as one stacked model; else one job."""
+    cfg, stacked = jobs[0].cfg, stacking is not None
     threads = set_threads(cfg.threads)
     check_run_settings(cfg)
     if stacked and cfg.get("resume"):
         raise ConfigError("resume", cfg.resume, "null with sweep.vectorize=true")
     configs = [OmegaConf.to_container(job.cfg, resolve=True) for job in jobs]
     resume_from = checkpoint_to_resume(cfg.get("resume"), configs[0])
-    regularizer = stacked_regularizer(jobs) if stacked else build(cfg.regularizer)
+    regularizer = stacking.regularizer(jobs) if stacked else build(cfg.regularizer)
     make_optimizer = build(cfg.optimizer)
     check_optimizer(cfg.optimizer, make_optimizer)
     pl.seed_everything(cfg.seed, verbose=False)
@@ -94,17 +101,13 @@ def assemble(jobs: list[Job], stacked: bool = False) -> Assembled:
     make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
     loss_fn = LOSSES[data.task]
     if stacked:  # every member initialised exactly as its ordinary run would be
-        model = StackedMLP([model] + [copy.deepcopy(model) for _ in jobs[1:]])
-        module = StackedModule(model, regularizer, make_optimizer, loss_fn, configs[0],
-                               make_scheduler=make_scheduler)
-    else:
-        module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, configs[0],
-                                   make_scheduler=make_scheduler)
+        model = stacking.model([model] + [copy.deepcopy(model) for _ in jobs[1:]])
+    module = (stacking.module if stacked else RegularizedModule)(
+        model, regularizer, make_optimizer, loss_fn, configs[0], make_scheduler=make_scheduler)
     loggers = [tensorboard_logger(job.run_dir) for job in jobs] if stacked else None
     metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs,
                            cfg.metrics.eval_rows, loggers=loggers)
-    choices = [job.choices or choices_from_targets(config) for job, config in zip(jobs, configs)]
-    writer = RunWriter(metrics, jobs, configs, choices, loggers)
+    writer = RunWriter(metrics, jobs, configs, [job.choices for job in jobs], loggers)
     callbacks = [metrics, writer]
     if not stacked:  # a signal ends one model's run with a checkpoint that resumes it
         callbacks.append(StopOnSignal(Path(jobs[0].run_dir) / CHECKPOINT, jobs[0].overrides))
@@ -133,15 +136,16 @@ def fit(p: Assembled) -> RunInterrupted | None:
     return None
 
 
-def run_jobs(jobs: list[Job], stacked: bool = False) -> list[dict]:
+def run_jobs(jobs: list[Job], stacking: Stacking | None = None) -> list[dict]:
     """Train, evaluate, and write each job's summary.json, history.csv, events, curves.png and
-    checkpoint. A job's `choices`: each config group's option (Hydra's runtime.choices);
-    without them (compose API) they are found from the config's `_target_`s."""
+    checkpoint. A job's `choices`: each config group's option (Hydra's runtime.choices, or
+    config.compose_run's)."""
     started = time.perf_counter()
     quiet_lightning()
+    stacked = stacking is not None
     # A stack stops only by finishing: one signal handler cannot checkpoint M runs.
     with nullcontext() if stacked else raise_on_signal():
-        p = assemble(jobs, stacked)
+        p = assemble(jobs, stacking)
         if stacked:
             log.info("training %d runs as one stacked model: %s", len(jobs),
                      ", ".join(Path(job.run_dir).name for job in jobs))

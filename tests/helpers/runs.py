@@ -6,13 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-
-from wdbench.cli import CONF_DIR
+from wdbench.config import compose_run
 from wdbench.data.fashion_mnist import DEBIAN_DIR, FILES
+from wdbench.job import Job
 from wdbench.train import run
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FASHION_PRESENT = all((DEBIAN_DIR / f"{stem}.gz").is_file() for stem, _ in FILES.values())
 FASHION_MISSING = (
     f"real Fashion-MNIST not in {DEBIAN_DIR}: apt-get install dataset-fashion-mnist"
@@ -20,13 +19,19 @@ FASHION_MISSING = (
 
 
 def compose_config(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
+    return compose_run(overrides)[0]
+
+
+def make_job(run_dir: Path, overrides: list[str]) -> Job:
+    """A job as the command line makes it: config, directory, overrides and options."""
+    cfg, choices = compose_run(overrides)
+    return Job(cfg, run_dir, overrides, choices)
 
 
 def run_config(tmp_path: Path, overrides: list[str]) -> dict:
     """The real training path (Lightning Trainer, TensorBoard logger) without a subprocess."""
-    return run(compose_config(overrides), tmp_path, overrides)
+    cfg, choices = compose_run(overrides)
+    return run(cfg, tmp_path, overrides, choices)
 
 
 def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:

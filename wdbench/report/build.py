@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wdbench.errors import WdbenchError
 from wdbench.report import aggregate, collect, markdown, plots
 
 KNOB = "regularizer.strength"
@@ -67,7 +68,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     out.mkdir(parents=True, exist_ok=True)
     runs = collect.collect(paths, source)
     if runs.empty:
-        raise SystemExit(f"error: no run directories (with .hydra/config.yaml) under {paths}")
+        raise WdbenchError(f"no run directories (with .hydra/config.yaml) under {paths}")
     config_keys = [c for c in runs.columns if c not in collect.METRICS and c not in
                    ("run_dir", "status", "epochs", "wall_time", "error")]
     settings, knob_keys = aggregate.split_keys(runs, config_keys, list(knobs))

@@ -10,10 +10,10 @@ import pandas as pd
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from wdbench.config import GROUPS, flatten
 from wdbench.summary import FINAL_KEYS
 
 METRICS = list(FINAL_KEYS.values())
-GROUPS = ("data", "model", "regularizer", "optimizer")  # config groups named by their option
 SKIP_DIRS = {".hydra", ".submitit", "checkpoints"}
 # A config key a run does not have at all (added to conf/ after it ran), unlike a null value.
 ABSENT = "<absent>"
@@ -32,17 +32,10 @@ def find_runs(paths) -> list[Path]:
     return sorted(found)
 
 
-def flatten(node, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in node.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, name + "."))
-        elif isinstance(value, list):
-            flat[name] = "[" + ",".join(str(v) for v in value) + "]"
-        else:
-            flat[name] = value
-    return flat
+def as_columns(node: dict) -> dict:
+    """Dotted keys, lists as "[a,b]" (a value a table can hold and compare)."""
+    return {key: "[" + ",".join(str(v) for v in value) + "]" if isinstance(value, list) else value
+            for key, value in flatten(node).items()}
 
 
 def read_config(run_dir: Path) -> dict:
@@ -53,7 +46,7 @@ def read_config(run_dir: Path) -> dict:
         node = OmegaConf.to_container(config, resolve=True)
     except OmegaConfBaseException:  # an interpolation that only resolves inside Hydra
         node = OmegaConf.to_container(config, resolve=False)
-    flat = {k: v for k, v in flatten(node).items() if not k.rsplit(".", 1)[-1].startswith("_")}
+    flat = {k: v for k, v in as_columns(node).items() if not k.rsplit(".", 1)[-1].startswith("_")}
     hydra_yaml = run_dir / ".hydra" / "hydra.yaml"
     choices = OmegaConf.load(hydra_yaml).hydra.runtime.choices if hydra_yaml.is_file() else {}
     for group in GROUPS:
