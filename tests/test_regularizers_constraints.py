@@ -7,11 +7,11 @@ from hydra.utils import instantiate
 
 from tests.helpers.runs import compose_config
 from tests.helpers.stepping import fit_steps, regularizer, tiny_mlp
+from wdbench.build import build
 from wdbench.config import CONF_DIR
 from wdbench.errors import ConfigError
-from wdbench.train import build
+from wdbench.regularizers import KINDS, kind_info
 
-KINDS = sorted(p.stem for p in (CONF_DIR / "regularizer").glob("*.yaml"))
 WEIGHTS = {"layers.0.weight", "layers.2.weight"}
 BIASES = {"layers.0.bias", "layers.2.bias"}
 sgd = torch.optim.SGD  # called with param groups only: lr below
@@ -21,9 +21,25 @@ def sgd_lr(groups):
     return sgd(groups, lr=0.2)
 
 
-def test_all_contract_kinds_have_a_config():
-    assert set(KINDS) == {"none", "l2", "weight_decay", "decoupled", "l1", "l1_prox",
-                          "elastic_net", "norm_ball", "max_norm"}
+def test_every_declared_kind_is_an_option_and_every_option_declared():
+    options = {p.stem for p in (CONF_DIR / "regularizer").glob("*.yaml")}
+    assert options == set(KINDS)
+    assert {"none", "l2", "weight_decay", "decoupled", "l1", "l1_prox", "elastic_net",
+            "norm_ball", "max_norm"} <= options
+    for name in options:
+        cfg = compose_config([f"regularizer={name}"])
+        assert kind_info(cfg.regularizer._target_).name == name
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_declared_keys_are_the_kinds_own(kind):
+    """What a kind declares (HParams columns, per-member keys) is a number the kind holds."""
+    info = KINDS[kind]
+    assert set(info.per_member) <= set(info.hparams)
+    built = build(compose_config([f"regularizer={kind}"]).regularizer)
+    assert isinstance(built, info.kind)
+    for key in info.hparams:
+        assert isinstance(getattr(built, key), float), key
 
 
 def test_norm_ball_holds_after_every_step():
@@ -53,10 +69,8 @@ def test_max_norm_holds_for_every_unit_after_every_step():
 def active_config(kind: str, exclude: str):
     """KIND.yaml with strength and radius set so that every kind visibly acts in one step."""
     cfg = compose_config([f"regularizer={kind}", f"regularizer.exclude={exclude}"]).regularizer
-    if "strength" in cfg:
-        cfg.strength = 0.5
-    if "radius" in cfg:
-        cfg.radius = 0.5
+    for key in {"strength", "radius"} & set(KINDS[kind].hparams):
+        cfg[key] = 0.5
     return cfg
 
 
@@ -78,7 +92,7 @@ def touched_parameters(reg, model) -> set[str]:
     return touched
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_biases_untouched_unless_excluded_from_exclude(kind):
     for exclude, expected in (("[1d]", WEIGHTS), ("[]", WEIGHTS | BIASES),
                               ("['*.bias','layers.2.*']", {"layers.0.weight"})):
@@ -90,14 +104,14 @@ def test_biases_untouched_unless_excluded_from_exclude(kind):
         assert touched_parameters(reg, model) == (set() if kind == "none" else expected)
 
 
-@pytest.mark.parametrize("kind", sorted(set(KINDS) - {"norm_ball", "max_norm"}))
+@pytest.mark.parametrize("kind", sorted(k for k, info in KINDS.items() if "strength" in info.hparams))
 def test_negative_strength_is_refused(kind):
     cfg = compose_config([f"regularizer={kind}", "regularizer.strength=-0.1"])
     with pytest.raises(ConfigError, match=r"regularizer.strength=-0.1 is invalid"):
         build(cfg.regularizer)
 
 
-@pytest.mark.parametrize("kind", ["norm_ball", "max_norm"])
+@pytest.mark.parametrize("kind", sorted(k for k, info in KINDS.items() if "radius" in info.hparams))
 @pytest.mark.parametrize("radius", ["0", "-1", "null", "abc"])
 def test_constraints_need_a_positive_radius(kind, radius):
     cfg = compose_config([f"regularizer={kind}", f"regularizer.radius={radius}"])

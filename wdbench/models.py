@@ -7,6 +7,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
+from wdbench.checks import is_count, is_number
 from wdbench.errors import ConfigError
 
 
@@ -24,7 +25,7 @@ class MLP(nn.Module):
     ):
         super().__init__()
         if not isinstance(hidden, Sequence) or isinstance(hidden, str) or any(
-            not isinstance(w, int) or isinstance(w, bool) or w < 1 for w in hidden
+            not is_count(w) for w in hidden
         ):
             raise ConfigError("model.hidden", hidden, "a list of positive integers, e.g. [256]")
         hidden = list(hidden)
@@ -45,10 +46,6 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
-
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def init_normal(model: nn.Module, std: float) -> None:

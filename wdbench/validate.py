@@ -10,22 +10,19 @@ import torch
 from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
+from wdbench.checks import is_count, is_integer, is_number
 from wdbench.errors import ConfigError, WdbenchError
 
 MAX_SEED = 2**32 - 1  # Lightning's seed_everything silently replaces larger or negative seeds
 UNEXPECTED_KEYWORD = re.compile(r"unexpected keyword argument '(\w+)'")
 
 
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def check_run_settings(cfg: DictConfig) -> None:
     seed = cfg.seed
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+    if not is_integer(seed) or not 0 <= seed <= MAX_SEED:
         raise ConfigError("seed", seed, f"an integer in [0, {MAX_SEED}]")
     epochs = cfg.trainer.get("max_epochs")
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+    if not is_count(epochs):
         raise ConfigError("trainer.max_epochs", epochs, "an integer >= 1")
     check_metrics(cfg.metrics)
 
@@ -38,10 +35,6 @@ def check_metrics(metrics: DictConfig) -> None:
                           "a positive integer or null (every row)")
     if not isinstance(metrics.figure, bool):
         raise ConfigError("metrics.figure", metrics.figure, "true or false")
-
-
-def is_count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def check_optimizer(node: DictConfig, make_optimizer) -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import torch
 
+from wdbench.checks import check_fraction
 from wdbench.data.idx import check_images, check_labels, read_idx
 from wdbench.data.loader import TensorDataModule
-from wdbench.data.splits import Splits, add_label_noise, check_fraction, choose_train_val
+from wdbench.data.splits import Splits, add_label_noise, choose_train_val
 from wdbench.errors import ConfigError, DataError
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")

@@ -6,7 +6,8 @@ import math
 import pytorch_lightning as pl
 import torch
 
-from wdbench.data.splits import Splits, check_count
+from wdbench.checks import check_count
+from wdbench.data.splits import Splits
 
 # Rows per Lightning batch (a block of minibatches): all of Fashion-MNIST's training set is one
 # block. A block costs Lightning about 0.7 ms (measured), 7% of a linear model's time for 8,192

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import torch
 
-from wdbench.errors import ConfigError
+from wdbench.checks import check_count
 
 
 @dataclass
@@ -23,18 +23,6 @@ class Splits:
     @property
     def num_features(self) -> int:
         return self.train_x.shape[1]
-
-
-def check_fraction(key: str, value) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
-        raise ConfigError(key, value, "a number in [0, 1]")
-    return float(value)
-
-
-def check_count(key: str, value, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ConfigError(key, value, f"an integer in [{low}, {high}]")
-    return value
 
 
 def choose_train_val(pool_size: int, train_size, val_size, seed: int, folds=None, fold=0):

@@ -4,8 +4,9 @@ import math
 
 import torch
 
+from wdbench.checks import check_count, check_fraction
 from wdbench.data.loader import TensorDataModule
-from wdbench.data.splits import Splits, add_label_noise, check_count, check_fraction, fold_split
+from wdbench.data.splits import Splits, add_label_noise, fold_split
 from wdbench.errors import ConfigError
 
 TRUE_BIAS = 0.05

@@ -3,18 +3,14 @@
 import math
 from collections.abc import Sequence
 from fnmatch import fnmatch
-from numbers import Real
 
 import torch
 from torch import nn
 
+from wdbench.checks import is_number
 from wdbench.errors import ConfigError
 
 ONE_D = "1d"  # the exclude rule for biases and every other parameter with ndim <= 1
-
-
-def is_number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def check_strength(strength) -> float:

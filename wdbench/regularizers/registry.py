@@ -23,7 +23,7 @@ class KindInfo:
 
 
 KINDS = {info.name: info for info in (
-    KindInfo("none", NoRegularizer, per_member=()),  # its strength is always 0
+    KindInfo("none", NoRegularizer, hparams=(), per_member=()),  # its strength is always 0
     KindInfo("l2", L2),
     # A torch optimizer holds one weight_decay per parameter group: one strength per stack.
     KindInfo("weight_decay", WeightDecay, per_member=()),
