@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
@@ -57,3 +58,34 @@ def test_experiment_names_its_runs():
     cfg = compose_config(["+experiment=mlp_l2"])
     assert cfg.name == "mlp_l2"
     assert cfg.data._target_.endswith("make_fashion_mnist")
+
+
+SETUP = OmegaConf.load(CONF_DIR / "setup" / "fashion_mlp.yaml")
+SEARCHES = sorted(p.stem for p in (CONF_DIR / "hparams_search").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiments_on_a_setup_get_all_of_it(experiment):
+    """An experiment that extends setup/fashion_mlp gets every value of it (and its own name)."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", [f"+experiment={experiment}"], return_hydra_config=True)
+    assert cfg.name == experiment
+    if cfg.hydra.runtime.choices.get("setup") != "fashion_mlp":
+        return
+    assert cfg.hydra.runtime.choices["data"] == "fashion_mnist"
+    assert cfg.hydra.runtime.choices["model"] == "mlp"
+    for group in ("data", "model", "optimizer", "trainer"):
+        for key, value in SETUP[group].items():
+            assert cfg[group][key] == value, f"{group}.{key}"
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+def test_a_search_composes_onto_another_experiment(search):
+    """`+hparams_search=NAME` brings its sweep to any experiment, as `+experiment=NAME` does to
+    its own."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", ["+experiment=mlp_l1", f"+hparams_search={search}"],
+                      return_hydra_config=True)
+    params = OmegaConf.load(CONF_DIR / "hparams_search" / f"{search}.yaml").hydra.sweeper.params
+    assert cfg.name == "mlp_l1" and cfg.regularizer.strength == 3e-5
+    assert dict(cfg.hydra.sweeper.params) == dict(params)
