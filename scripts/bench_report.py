@@ -14,7 +14,8 @@ def verdict(value: float, target: float, at_most: bool = True) -> str:
     return "met" if (value <= target if at_most else value >= target) else "**missed**"
 
 
-def print_all(args, rows: dict, held: tuple, start, sweep, machine: str) -> None:
+def print_all(args, rows: dict, held: tuple, start, sweep, machine: str) -> list[tuple]:
+    """Print the tables; return the targets' rows (target, measured, fastest, verdict)."""
     command = ("python scripts/benchmark.py " + " ".join(sys.argv[1:])).strip()
     print(f"## wdbench benchmark\n\nCommand: `{command}`\n\nMachine: {machine}\n")
     epoch_table(rows, args.train_size or 55000, args.metrics_every)
@@ -30,6 +31,7 @@ def print_all(args, rows: dict, held: tuple, start, sweep, machine: str) -> None
     print("| target | measured (medians) | fastest epochs | |\n|---|---|---|---|")
     for row in targets:
         print("| " + " | ".join(row) + " |")
+    return targets
 
 
 def epoch_table(rows: dict, train_rows: int, metrics_every: int) -> None:

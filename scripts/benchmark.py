@@ -12,6 +12,7 @@ time to the first training step against the bare imports, peak memory, and a 10-
 """
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -45,6 +46,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--startup-tries", type=int, help="fresh processes of each kind (default 3; quick 1)")
     p.add_argument("--jobs", type=int, default=10, help="jobs of the multirun")
+    p.add_argument("--json", type=Path, help="also write the measurements and targets here")
     p.add_argument("--metrics-every", type=int, default=1,
                    help="b with metrics.every_n_epochs=N (b is then the mean epoch)")
     p.add_argument("--epochs-only", action="store_true",
@@ -122,6 +124,15 @@ def progress(what: str, started: float) -> None:
     print(f"[benchmark] {time.perf_counter() - started:5.0f} s: {what}", file=sys.stderr)
 
 
+def write_json(path: Path, rows: dict, targets: list[tuple]) -> None:
+    """What the tables show, for a program to read: seconds per epoch by model and batch size,
+    and each target with its measured value and verdict."""
+    epochs = [{"model": kind, "batch": batch, **{k: v for k, v in m.items() if k != "fastest"}}
+              for (kind, batch), m in rows.items()]
+    checked = [dict(zip(("target", "measured", "fastest", "verdict"), row)) for row in targets]
+    path.write_text(json.dumps({"epochs": epochs, "targets": checked}, indent=1, default=str))
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     started, load_at_start = time.perf_counter(), load_average()
@@ -147,7 +158,10 @@ def main(argv=None) -> None:
             sweep["no_figure"] = proc.multirun(args.jobs, args.threads, tmp / "multirun_nofig",
                                                ("metrics.figure=false",))
             progress("timed the multirun", started)
-        report.print_all(args, rows, held, start, sweep, machine(args.threads, load_at_start))
+        targets = report.print_all(args, rows, held, start, sweep,
+                                   machine(args.threads, load_at_start))
+    if args.json:
+        write_json(args.json, rows, targets)
     print(f"\nBenchmark wall time: {time.perf_counter() - started:.0f} s.")
     busiest = max(float(v) for v in (load_at_start + ", " + load_average()).split(", "))
     if busiest > 1.5 * len(os.sched_getaffinity(0)):

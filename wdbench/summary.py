@@ -1,4 +1,4 @@
-"""summary.json: the contract's final metrics, how the run ended, and what produced it."""
+"""summary.json: the final metrics, how the run ended, and what produced it."""
 
 import json
 import math

@@ -1,5 +1,6 @@
 """In-memory batching: the whole data set lives as tensors (on the GPU when there is one);
-a batch is an index slice. No per-sample Dataset, no collate, no PIL (design.md section 4)."""
+a batch is an index slice. No per-sample Dataset, no collate, no PIL: for models this small,
+those would cost more than the model's own compute."""
 
 import math
 
@@ -10,8 +11,8 @@ from wdbench.checks import check_count
 from wdbench.data.splits import Splits
 
 # Rows per Lightning batch (a block of minibatches): all of Fashion-MNIST's training set is one
-# block. A block costs Lightning about 0.7 ms (measured), 7% of a linear model's time for 8,192
-# rows. One minibatch per block when the batch is larger. TensorDataModule.block_rows = the
+# block, so Lightning's per-batch work is paid once an epoch. One minibatch per block when the
+# batch is larger. TensorDataModule.block_rows = the
 # batch size makes every minibatch a Lightning batch (per-step callbacks, finer interruption).
 BLOCK_ROWS = 65536
 
@@ -52,8 +53,8 @@ class MinibatchBlock:
 
 class TensorBatches:
     """An iterable that Lightning's fit loop accepts like a DataLoader. It yields blocks of
-    about `block_rows` rows (whole minibatches): Lightning's own work per batch, about 0.2 ms,
-    is as much as a linear model's whole training step, so it is paid once per block.
+    about `block_rows` rows (whole minibatches): Lightning's own work per batch is as much as a
+    linear model's whole training step, so it is paid once per block.
     The minibatches, their order and their contents are those of a plain per-minibatch loop."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
