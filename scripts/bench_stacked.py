@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import compose_config
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
+from wdbench.config import compose_run
 from wdbench.job import Job
 from wdbench.stacked.run import run_stack
 from wdbench.train import run
@@ -44,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     strengths = [0] + [10 ** (-5 + 4 * i / max(args.members - 2, 1))
                        for i in range(args.members - 1)]
-    configs = [(s, compose_config(overrides_for(args, s))) for s in strengths]
+    configs = [(s, compose_run(overrides_for(args, s))[0]) for s in strengths]
     member_epochs = args.members * args.epochs
     sequential, stacked = [], []
     with tempfile.TemporaryDirectory() as tmp:
