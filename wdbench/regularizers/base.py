@@ -19,19 +19,6 @@ def check_strength(strength) -> float:
     return float(strength)
 
 
-def check_radius(radius) -> float:
-    if not is_number(radius) or not 0 < radius < math.inf:
-        raise ConfigError("regularizer.radius", radius,
-                          "a finite number > 0 (the constraint's bound)")
-    return float(radius)
-
-
-def check_ratio(l1_ratio) -> float:
-    if not is_number(l1_ratio) or not 0 <= l1_ratio <= 1:
-        raise ConfigError("regularizer.l1_ratio", l1_ratio, "a number in [0, 1]")
-    return float(l1_ratio)
-
-
 class Regularizer:
     """The base every kind extends: hooks that do nothing, and the regularised set.
 

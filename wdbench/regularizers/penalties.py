@@ -3,7 +3,15 @@
 import torch
 from torch import nn
 
-from wdbench.regularizers.base import ONE_D, Regularizer, check_ratio
+from wdbench.checks import is_number
+from wdbench.errors import ConfigError
+from wdbench.regularizers.base import ONE_D, Regularizer
+
+
+def check_ratio(l1_ratio) -> float:
+    if not is_number(l1_ratio) or not 0 <= l1_ratio <= 1:
+        raise ConfigError("regularizer.l1_ratio", l1_ratio, "a number in [0, 1]")
+    return float(l1_ratio)
 
 
 class L2(Regularizer):

@@ -1,10 +1,21 @@
 """Kinds that act after the optimizer's step: a proximal step or a projection onto a
 constraint set (the proximal operator of its indicator function)."""
 
+import math
+
 import torch
 from torch import nn
 
-from wdbench.regularizers.base import ONE_D, Regularizer, check_radius
+from wdbench.checks import is_number
+from wdbench.errors import ConfigError
+from wdbench.regularizers.base import ONE_D, Regularizer
+
+
+def check_radius(radius) -> float:
+    if not is_number(radius) or not 0 < radius < math.inf:
+        raise ConfigError("regularizer.radius", radius,
+                          "a finite number > 0 (the constraint's bound)")
+    return float(radius)
 
 
 class L1Prox(Regularizer):
