@@ -3,7 +3,10 @@ other jobs go on."""
 
 import json
 
+import pytest
+
 from tests.helpers.runs import run_cli, run_config
+from wdbench.data import loader
 from wdbench.module import CHECK_EVERY
 
 # 100 steps an epoch; lr 1e3 on the lecture's N(0, 1)-initialised linear model overflows fast.
@@ -22,6 +25,16 @@ def test_absurd_lr_stops_within_the_first_epoch(tmp_path):
     assert json.loads(on_disk)["status"] == "diverged"
     rows = (tmp_path / "history.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["0", "1"]
+
+
+@pytest.mark.parametrize("block_steps", [1, 3])
+def test_the_guard_counts_steps_whatever_the_blocks(tmp_path, monkeypatch, block_steps):
+    """Blocks of 1 or 3 minibatches (not a multiple of the check interval): the guard still
+    checks every CHECK_EVERY steps of the epoch and stops the run at the first check."""
+    monkeypatch.setattr(loader, "BLOCK_ROWS", 5 * block_steps)  # batch_size 5 (synthetic)
+    summary = run_config(tmp_path, ABSURD)
+    assert summary["status"] == "diverged" and summary["diverged_epoch"] == 1
+    assert summary["steps"] <= CHECK_EVERY + block_steps
 
 
 def test_sweep_goes_on_past_failed_diverged_and_duplicate_jobs(tmp_path):

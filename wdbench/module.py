@@ -107,7 +107,7 @@ class RegularizedModule(pl.LightningModule):
         so the check cannot wait for its end. The epoch sums catch a NaN from any step, so a
         check every few steps is enough; each is a host sync: fewer on a GPU."""
         every = CHECK_EVERY if loss.device.type == "cpu" else GPU_CHECK_EVERY
-        if steps_in_block % every:
+        if (self.steps + steps_in_block) % every:  # the epoch's steps, however blocks cut them
             return False
         return not torch.isfinite(loss).all().item()
 
