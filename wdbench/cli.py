@@ -18,6 +18,7 @@ from wdbench.errors import WdbenchError
 from wdbench.interrupt import RunInterrupted
 from wdbench.job import Job
 from wdbench.messages import one_line
+from wdbench.regularizers import kind_info
 from wdbench.rundir import RunDirTaken, claim, register_resolver
 from wdbench.stacked.grid import group_jobs
 from wdbench.stacked.run import run_stack
@@ -89,7 +90,10 @@ def run_pending_stacks() -> None:
     max_members = pending[0].cfg.sweep.max_members
     for stack in group_jobs(pending, max_members):
         try:
-            run_stack(stack)
+            if kind_info(stack[0].cfg.regularizer._target_).stackable:
+                run_stack(stack)
+            else:  # a kind that cannot take a member dimension trains as an ordinary run
+                run(stack[0].cfg, stack[0].run_dir, stack[0].overrides, stack[0].choices)
         except Exception as err:  # the stack's members fail; the other stacks go on
             known = isinstance(err, (WdbenchError, HydraException, OSError))
             if not known:
