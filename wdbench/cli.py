@@ -127,7 +127,7 @@ def main() -> None:
     users_choice = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"
     # The objects of the imports (torch, Lightning, Hydra) live as long as the process: out of
-    # the garbage collector's full passes, which paused sweeps of small runs for tenths of a s.
+    # the garbage collector's full passes, which would pause a sweep of small runs again and again.
     gc.freeze()
     try:
         hydra_main()
