@@ -15,7 +15,20 @@ from wdbench.data import fashion_mnist
 from wdbench.data.synthetic import make_synthetic
 from wdbench.errors import ConfigError
 
-RATIO_ROW = re.compile(r"^\| (b/a <= 1\.2|c/b >= 5) \((linear|mlp), batch (\d+)\) \| ([\d.]+) \|")
+RATIO_ROW = re.compile(r"^\| (b/a <= 1\.2|c/b >= 5) \((linear|mlp), batch (\d+)\) \| ([\d.]+) \|"
+                       r" [^|]* \| (met|\*\*missed\*\*) \|$")
+EPOCH_ROW = re.compile(r"^\| (linear|mlp) \| (\d+) \| ")
+
+
+def epoch_ratios(out: str) -> dict:
+    """{(target, model): the epoch table's own b/a or c/b cell}."""
+    found = {}
+    for line in out.splitlines():
+        if match := EPOCH_ROW.match(line):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            found[("b/a <= 1.2", match[1])] = cells[8]
+            found[("c/b >= 5", match[1])] = cells[10]
+    return found
 
 
 def test_benchmark_quickest_mode_prints_its_tables(tmp_path, needs_fashion_mnist):
@@ -29,9 +42,15 @@ def test_benchmark_quickest_mode_prints_its_tables(tmp_path, needs_fashion_mnist
     assert "Command: `python scripts/benchmark.py --quick --train-size 600" in out
     assert "| model | batch | a: plain PyTorch | b: wdbench |" in out
     ratios = [m.groups() for m in map(RATIO_ROW.match, out.splitlines()) if m]
-    assert {(kind, model) for kind, model, _, _ in ratios} == {
+    assert {(kind, model) for kind, model, *_ in ratios} == {
         (kind, model) for kind in ("b/a <= 1.2", "c/b >= 5") for model in ("linear", "mlp")}
-    assert all(float(value) > 0 for *_, value in ratios)
+    # each target line restates the table's medians, and its verdict follows the threshold
+    table = epoch_ratios(out)
+    for kind, model, _, value, verdict in ratios:
+        assert value == table[(kind, model)], kind
+        limit = float(kind.split()[-1])
+        met = float(value) <= limit if kind.startswith("b/a") else float(value) >= limit
+        assert float(value) == limit or verdict == ("met" if met else "**missed**"), (kind, value, verdict)
     for line in ("start-up <= 1.5 s beyond bare imports (fashion)",
                  "multirun <= 0.5 s per job beyond training", "data held once"):
         assert line in out
