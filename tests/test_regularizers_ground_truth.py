@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 from conftest import run_config
-from sklearn.linear_model import Lasso
+from sklearn.linear_model import ElasticNet, Lasso
 
 from wdbench.data.synthetic import make_synthetic
 
@@ -137,3 +137,32 @@ def test_logged_lr_and_decay_follow_the_schedule(tmp_path, schedule):
         expected = SCHEDULES[schedule](lr, int(row["epoch"]) - 1)  # history epoch e is 1-based
         assert math.isclose(float(row["optim/lr"]), expected, rel_tol=1e-9)
         assert math.isclose(float(row["optim/decay_per_step"]), expected * strength, rel_tol=1e-9)
+
+
+# The l1 part as strong as the lasso's above (lambda·rho = 0.01), the l2 part shrinking the
+# weights by about a sixth: a wrong weighting of either part moves the solution visibly.
+NET_LAMBDA, NET_RATIO = 0.2, 0.05
+
+
+def sklearn_elastic_net(l1_ratio: float):
+    """scikit-learn's ElasticNet minimises (1/(2n))||y - Xw - b||² + alpha·rho·||w||₁
+    + (alpha/2)·(1 - rho)·||w||²: our objective with alpha = lambda, rho = l1_ratio."""
+    data = make_synthetic(seed=0, num_inputs=20, train_size=100).splits
+    model = ElasticNet(alpha=NET_LAMBDA, l1_ratio=l1_ratio, fit_intercept=True, tol=1e-12,
+                       max_iter=100_000)
+    model.fit(data.train_x.double().numpy(), data.train_y.double().numpy().ravel())
+    return torch.from_numpy(model.coef_)
+
+
+def test_elastic_net_reaches_sklearn_elastic_net(tmp_path):
+    """0 < rho < 1, the sign subgradient under a cosine lr falling to 0 (as for l1 above):
+    within 1e-4 of scikit-learn's ElasticNet. The lasso (rho = 1) and the ridge (rho -> 0) of
+    the same lambda lie further away, so the mix itself is checked."""
+    run_config(tmp_path, ["regularizer=elastic_net", f"regularizer.strength={NET_LAMBDA}",
+                          f"regularizer.l1_ratio={NET_RATIO}", *LASSO_DATA, "scheduler=cosine",
+                          "scheduler.eta_min=0"])
+    weight, _ = final_weights(tmp_path)
+    expected = sklearn_elastic_net(NET_RATIO)
+    for other in (sklearn_elastic_net(1.0), sklearn_elastic_net(0.01)):
+        assert (other - expected).abs().max() > 5e-4
+    torch.testing.assert_close(weight, expected, rtol=0, atol=1e-4)
