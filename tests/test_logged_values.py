@@ -2,6 +2,7 @@
 scalars): each kind's `loss/penalty`, and the validation gaps."""
 
 import csv
+import itertools
 
 import pytest
 from conftest import run_config
@@ -33,7 +34,7 @@ def test_penalty_is_the_kinds_term_at_the_weights_it_stepped_from(tmp_path, kind
                           "trainer.max_epochs=3", "threads=1"])
     rows = history(tmp_path)
     assert len(rows) == 4
-    for before, row in zip(rows, rows[1:]):
+    for before, row in itertools.pairwise(rows):
         expected = penalty_of(kind, before["weights/l2"], before["weights/l1"])
         assert row["loss/penalty"] == pytest.approx(expected, rel=1e-5, abs=1e-12), row["epoch"]
     if kind in ("l2", "l1", "l1_prox", "elastic_net"):
