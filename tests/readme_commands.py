@@ -51,8 +51,9 @@ RUN_BY = {
     "python -m wdbench +experiment=lambda_grid_mlp sweep.vectorize=true": (SHRUNK,),
     "python -m wdbench -m regularizer=l2 regularizer.strength=0,1e-3,1e-2,1e-1 "
     "sweep.vectorize=true": ("tests/test_stacked.py::test_vectorized_sweep_from_the_command_line",),
-    **{f"bash scripts/results.sh {n}": ("tests/test_scripts.py::test_results_script_stage",)
-       for n in range(1, 7)},
+    "bash scripts/results.sh 1": ("tests/test_scripts.py::test_results_script_stage",),
+    **{f"bash scripts/results.sh {n}": ("tests/test_scripts.py::test_results_script_other_stages",)
+       for n in range(2, 7)},
     "python scripts/bench_stacked.py": ("tests/test_scripts.py::test_bench_stacked_quick",),
     "python scripts/bench_stacked.py --quick": ("tests/test_scripts.py::test_bench_stacked_quick",),
     "python scripts/benchmark.py --quick": (

@@ -9,11 +9,9 @@ import shlex
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import REPO, run_cli, run_config
 from readme_commands import CI_SCRIPT, RUN_BY, SHRUNK
-
-from wdbench.cli import CONF_DIR
+from shrink import OPTUNA_TRIALS, SMALLER, experiment_sweep, shrunk
 
 HARDWARE = re.compile(r"#\s*needs (a GPU|\d+ GPUs|several GPUs|several nodes|a SLURM cluster)")
 SHELL_FENCES = {"", "bash", "sh", "shell", "console"}
@@ -119,52 +117,6 @@ def test_every_named_test_exists():
             assert (REPO / file).is_file() and function in defined_tests(REPO / file), runner
 
 
-# What makes a README command small: one epoch on 200 images; kept last, so they win.
-SMALLER = ["trainer.max_epochs=1", "data.train_size=200", "data.val_size=100", "threads=1",
-           "metrics.eval_rows=200"]
-OPTUNA_TRIALS = "hydra.sweeper.n_trials=2"
-
-
-def split_top(value: str) -> list[str]:
-    """A sweep's values, split at the commas outside brackets and parentheses."""
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(value):
-        depth += char in "[(" and 1 or char in "])" and -1 or 0
-        if char == "," and depth == 0:
-            parts.append(value[start:i])
-            start = i + 1
-    return [*parts, value[start:]]
-
-
-def experiment_sweep(args: list[str]) -> dict:
-    name = next((a.split("=", 1)[1] for a in args if a.startswith("+experiment=")), None)
-    if name is None:
-        return {}
-    conf = yaml.safe_load((CONF_DIR / "experiment" / f"{name}.yaml").read_text())
-    return conf.get("hydra", {}).get("sweeper", {})
-
-
-def shrunk(args: list[str]) -> list[str]:
-    """Each swept key keeps its first value, the experiment's own grid too; Optuna runs two
-    trials; then SMALLER."""
-    sweeper = experiment_sweep(args)
-    keys = {a.split("=", 1)[0] for a in args if "=" in a}
-    out = []
-    for arg in args:
-        key, _, value = arg.partition("=")
-        if key == "hydra.sweeper.n_trials":
-            arg = OPTUNA_TRIALS
-        elif value and "interval(" not in value and not key.startswith("hydra"):
-            arg = f"{key}={split_top(value)[0]}"
-        out.append(arg)
-    if "n_trials" in sweeper:
-        out += [] if "hydra.sweeper.n_trials" in keys else [OPTUNA_TRIALS]
-    else:
-        out += [f"{key}={split_top(str(values))[0]}"
-                for key, values in sweeper.get("params", {}).items() if key not in keys]
-    return [*out, *SMALLER]
-
-
 def wdbench_runs(command: str) -> list[list[str]]:
     """The wdbench argument lists a README command runs (a `for` loop: one per item)."""
     loop = re.fullmatch(r"for (\w+) in (.+?); do (.+?); done", command)
@@ -178,8 +130,9 @@ def wdbench_runs(command: str) -> list[list[str]]:
 
 def test_shrinking_keeps_the_command():
     assert shrunk(["-m", "+experiment=mlp_l2", "regularizer.strength=0,1e-3",
-                   "'regularizer.exclude=[1d],[]'"])[:4] == [
-        "-m", "+experiment=mlp_l2", "regularizer.strength=0", "'regularizer.exclude=[1d]"]
+                   "regularizer.exclude=[1d],[]", "trainer.max_epochs=10"]) == [
+        "-m", "+experiment=mlp_l2", "regularizer.strength=0", "regularizer.exclude=[1d]",
+        *SMALLER]
     assert shrunk(["+experiment=lambda_grid_mlp"])[1:3] == ["regularizer.strength=0", "seed=0"]
     assert OPTUNA_TRIALS in shrunk(["+experiment=lambda_search_mlp"])
 

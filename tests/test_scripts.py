@@ -2,12 +2,14 @@
 on a tiny grid, in a copy of the repository's scripts so that results/ is never touched."""
 
 import csv
+import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 BENCH_ROW = "| lambda_grid_mlp data.train_size=300 | 3 | 1 | "
@@ -64,3 +66,23 @@ def test_results_script_stage(tmp_path):
         with open(out / "runs.csv") as f:
             rows = list(csv.DictReader(f))
         assert rows and all(row["status"] == "completed" for row in rows), report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", [2, 3, 4, 5, 6])
+def test_results_script_other_stages(tmp_path, needs_fashion_mnist, stage):
+    """`bash scripts/results.sh N` with tests/shrink.py standing in for python: every sweep as
+    the script writes it, shrunk to its first grid point, one epoch on 200 images."""
+    shutil.copytree(REPO / "scripts", tmp_path / "scripts")
+    python = f"{sys.executable} {REPO / 'tests' / 'shrink.py'}"
+    env = {**os.environ, "PYTHON": python, "JOBS": "1", "PYTHONPATH": str(REPO)}
+    result = subprocess.run(["bash", str(tmp_path / "scripts" / "results.sh"), str(stage)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "some runs" not in result.stdout and f"[results] report {stage}:" in result.stdout
+    reports = list((tmp_path / "results").rglob("report.md"))
+    assert reports, result.stdout[-2000:]
+    summaries = list((tmp_path / "runs" / "results").rglob("summary.json"))
+    assert summaries and all(json.loads(p.read_text())["status"] == "completed"
+                             for p in summaries)
