@@ -4,6 +4,7 @@ and every output file included) and their ratio.
 
     python scripts/bench_stacked.py                       # M = 8, lambda_grid_mlp's task, 10 epochs
     python scripts/bench_stacked.py --members 24 --epochs 5 --extra data.train_size=null
+    python scripts/bench_stacked.py --quick                 # M = 3, 1 epoch, 300 images, 1 round
 """
 
 import argparse
@@ -41,7 +42,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2, help="sequential/stacked pairs")
     parser.add_argument("--extra", nargs="*", default=[], help="more overrides, e.g. model.hidden=[256]")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke test: M = 3, 1 epoch, 300 images, 1 round")
     args = parser.parse_args()
+    if args.quick:
+        args.members, args.epochs, args.rounds = 3, 1, 1
+        args.extra = ["data.train_size=300", *args.extra]
     strengths = [0] + [10 ** (-5 + 4 * i / max(args.members - 2, 1))
                        for i in range(args.members - 1)]
     configs = [(s, compose_run(overrides_for(args, s))[0]) for s in strengths]

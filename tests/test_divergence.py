@@ -57,3 +57,18 @@ def test_sweep_goes_on_past_failed_diverged_and_duplicate_jobs(tmp_path):
     assert diverged["diverged_epoch"] in (1, 2) and diverged["epochs"] == diverged["diverged_epoch"]
     assert summaries["optimizer.lr=0.003"]["status"] == "completed"  # the first, intact
     assert summaries["optimizer.lr=0.003"]["epochs"] == 3
+    third = next((tmp_path / "runs" / "default").glob("multirun_*/optimizer.lr=0.003,*"))
+    rewritten = min(p.stat().st_mtime_ns for p in (third / ".hydra").iterdir())
+    written = {p.name: p.stat().st_mtime_ns for p in third.rglob("*")
+               if p.is_file() and ".hydra" not in p.parts and p.suffix != ".log"}
+    assert {"summary.json", "history.csv", "last.ckpt"} <= set(written)
+    # the fourth job's Hydra rewrote .hydra/; every file of the run itself is older
+    assert max(written.values()) < rewritten, written
+
+
+def test_diverged_single_run_exits_0(tmp_path):
+    """A diverged run is a result, not an error."""
+    result = run_cli(ABSURD, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(next((tmp_path / "runs").rglob("summary.json")).read_text())
+    assert summary["status"] == "diverged"

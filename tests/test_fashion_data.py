@@ -25,7 +25,8 @@ def write_fake_fashion(directory, gz: bool, images_value: int = 0):
     for key, (stem, count) in fashion_mnist.FILES.items():
         if key.endswith("images"):
             array = np.full((count, 28, 28), images_value, dtype=np.uint8)
-            array[:, 0, 0] = np.arange(count) % 256  # rows differ, so subsets can be checked
+            array[:, 0, 0] = np.arange(count) % 256  # every row its own (pixel 0, pixel 1),
+            array[:, 0, 1] = np.arange(count) // 256  # so subsets can be checked
         else:
             array = np.arange(count) % 10
         data = idx_bytes(array)
@@ -72,9 +73,13 @@ def test_data_root_layouts(tmp_path, no_system_copy, layout):
     s = data.splits
     assert s.train_x.shape == (300, 784) and s.val_x.shape == (100, 784)
     assert s.test_x.shape == (10000, 784) and s.test_y.dtype == torch.long
-    # validation comes from the training pool, disjoint from the training subset
-    train_ids = set(s.train_x[:, 0].tolist())
-    assert len(train_ids) > 1 and s.train_x.dtype == torch.float32
+    assert s.train_x.dtype == torch.float32
+    # validation comes from the training pool, disjoint from the training subset: pixels 0
+    # and 1 name each image
+    train_ids = set(zip(s.train_x[:, 0].tolist(), s.train_x[:, 1].tolist()))
+    val_ids = set(zip(s.val_x[:, 0].tolist(), s.val_x[:, 1].tolist()))
+    assert len(train_ids) == 300 and len(val_ids) == 100
+    assert not train_ids & val_ids
 
 
 def test_wrong_counts_are_rejected(tmp_path, no_system_copy):

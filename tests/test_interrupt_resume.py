@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import pytorch_lightning as pl
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from tests.helpers.runs import run_cli, run_config
@@ -92,6 +93,49 @@ def test_signal_then_resume_matches_uninterrupted(tmp_path, signal_at, uninterru
 
 
 
+# The real block size, no patch: 140,000 rows in minibatches of 4,096 make three Lightning
+# batches an epoch (16 minibatches of 65,536 rows, 16 more, the last 3), so a signal can stop
+# a run between blocks, in mid-epoch.
+REAL_BLOCKS = ["data.train_size=140000", "data.num_inputs=5", "data.test_size=1000",
+               "data.batch_size=4096", "trainer.max_epochs=2", "threads=1", "seed=2"]
+
+
+def checkpoint_state(run_dir) -> dict:
+    path = run_dir / "checkpoints" / "last.ckpt"
+    return torch.load(path, weights_only=False)["state_dict"]
+
+
+def assert_same_run(run_dir, reference_dir) -> None:
+    """Every metric of every epoch (history.csv, byte for byte) and every final weight."""
+    history = (run_dir / "history.csv").read_text()
+    assert history == (reference_dir / "history.csv").read_text()
+    state, reference = checkpoint_state(run_dir), checkpoint_state(reference_dir)
+    assert state.keys() == reference.keys()
+    assert all(torch.equal(state[key], reference[key]) for key in state)
+
+
+def test_mid_epoch_resume_with_the_real_block_size(tmp_path, monkeypatch):
+    """SIGINT during the first block of epoch 1 (it stops after the second); resumed from the checkpoint's path; equal to
+    the run never stopped, to the last bit. With another thread count it is accepted."""
+    whole = run_config(tmp_path / "whole", REAL_BLOCKS)
+    assert whole["steps"] == 2 * 35
+    sender = SignalAtStep(signal.SIGINT, 16)
+    make_trainer = train.make_trainer
+    monkeypatch.setattr(train, "make_trainer", lambda cfg, logger, callbacks, root:
+                        make_trainer(cfg, logger, [*callbacks, sender], root))
+    stopped = run_config(tmp_path / "a", REAL_BLOCKS)
+    monkeypatch.undo()
+    assert stopped["status"] == "interrupted"
+    assert stopped["interrupted"] == "in epoch 1 after batch 2 of 3"  # the second block
+    checkpoint = tmp_path / "a" / "checkpoints" / "last.ckpt"
+    resumed = run_config(tmp_path / "b", [*REAL_BLOCKS, f"resume={checkpoint}"])
+    assert resumed["status"] == "completed" and resumed["resumed_from"] == str(checkpoint)
+    assert_same_run(tmp_path / "b", tmp_path / "whole")
+    other_threads = [o for o in REAL_BLOCKS if o != "threads=1"]
+    again = run_config(tmp_path / "c", [*other_threads, "threads=2", f"resume={tmp_path / 'a'}"])
+    assert again["status"] == "completed" and again["threads"] == 2 and again["epochs"] == 2
+
+
 def start_and_signal(tmp_path, signum: int) -> tuple[int, str, dict]:
     """`python -m wdbench` in its own process, sent `signum` once its first epoch is done."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
@@ -109,8 +153,15 @@ def start_and_signal(tmp_path, signum: int) -> tuple[int, str, dict]:
     return proc.returncode, "".join(output), json.loads(summaries[0].read_text())
 
 
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("long")
+    run_config(run_dir, LONG)
+    return run_dir
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_from_outside_ends_run_as_interrupted(tmp_path, signum):
+def test_signal_from_outside_ends_run_as_interrupted(tmp_path, signum, long_reference):
     returncode, output, summary = start_and_signal(tmp_path, signum)
     assert returncode == 128 + signum  # the shell's convention: 130 for Ctrl+C, 143 for TERM
     assert "Traceback" not in output
@@ -118,16 +169,13 @@ def test_signal_from_outside_ends_run_as_interrupted(tmp_path, signum):
     assert summary["epochs"] >= 1 and summary["checkpoint"].endswith("last.ckpt")
     # quoted for Hydra: run directory names contain '=' (e.g. strength=0.0)
     assert summary["resume_with"].endswith(f"resume='{summary['run_dir']}'\"")
-    if signum != signal.SIGTERM:
-        return
     # continue it from the command line, exactly as summary.json says
     resumed = run_cli([*LONG, f"resume='{summary['run_dir']}'"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     by_dir = {p.parent: json.loads(p.read_text())
               for p in (tmp_path / "runs" / "default").glob("*/summary.json")}
-    final = next(s for s in by_dir.values() if s["status"] == "completed")
-    reference = run_config(tmp_path / "reference", LONG)
-    assert results(final) == results(reference)
+    [final] = [d for d, s in by_dir.items() if s["status"] == "completed"]
+    assert_same_run(final, long_reference)
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path, signal_at, uninterrupted):

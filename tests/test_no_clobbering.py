@@ -17,7 +17,8 @@ from wdbench.rundir import RESOLVER, RunDirTaken, claim, fresh_dir
 from wdbench.summary import write_json_atomic
 
 
-def test_default_run_and_sweep_dirs_are_created_exclusively():
+def test_default_run_and_sweep_dirs_go_through_the_exclusive_resolver():
+    """Only the configuration's wiring; the exclusive creation itself is tested below."""
     hydra = yaml.safe_load((CONF_DIR / "config.yaml").read_text())["hydra"]
     assert hydra["run"]["dir"].startswith("${" + RESOLVER + ":")
     assert hydra["sweep"]["dir"].startswith("${" + RESOLVER + ":")
@@ -76,15 +77,20 @@ while True:
 def test_summary_is_complete_or_absent_when_the_writer_is_killed(tmp_path):
     """SIGKILL (nothing to catch) at arbitrary moments of a writer that never stops."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    killed_while_writing = 0
     for attempt in range(6):
         path = tmp_path / f"{attempt}" / "summary.json"
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], env=env)
-        time.sleep(0.05 + 0.07 * attempt)
+        while not path.exists():  # killed only once it has written, so mid-write
+            assert proc.poll() is None, "the writer died by itself"
+            time.sleep(0.01)
+        time.sleep(0.02 * attempt)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        if path.exists():
-            data = json.loads(path.read_text())  # never half a file
-            assert len(data["payload"]) == 1000 * (data["i"] % 500)
+        data = json.loads(path.read_text())  # never half a file
+        assert len(data["payload"]) == 1000 * (data["i"] % 500)
+        killed_while_writing += data["i"] > 0
+    assert killed_while_writing  # some kill landed after many writes, not before the first
 
 
 def test_failed_write_keeps_the_previous_summary(tmp_path):

@@ -39,6 +39,15 @@ def test_benchmark_quickest_mode_measures_every_target(tmp_path, needs_fashion_m
         assert any(name.startswith(target) for name in targets), target
     held = targets["data held once (float bytes / feature bytes)"]
     assert held["measured"] == "1.00x" and held["verdict"] == "met"
+    # each target restates the epoch table's medians, and its verdict follows the threshold
+    for e in measured["epochs"]:
+        for name, value, limit, at_most in (("b/a", e["b"] / e["a"], 1.2, True),
+                                            ("c/b", e["c"] / e["b"], 5.0, False)):
+            row = next(r for n, r in targets.items() if n.startswith(name)
+                       and f"({e['model']}, batch {e['batch']})" in n)
+            assert float(row["measured"]) == pytest.approx(value, abs=0.051), name
+            met = value <= limit if at_most else value >= limit
+            assert row["verdict"] == ("met" if met else "**missed**"), (name, row)
 
 
 def test_evaluation_sets_share_the_training_tensor():

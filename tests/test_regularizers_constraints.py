@@ -132,7 +132,12 @@ def test_unscaled_decoupled_decay_must_stay_below_one():
     with pytest.raises(ConfigError, match="scale_by_lr is false"):
         build(cfg.regularizer)
     cfg.regularizer.strength = 0.01
-    assert build(cfg.regularizer).decay_per_step(lr=0.5) == 0.01  # the lr is ignored
+    unscaled = build(cfg.regularizer)
+    assert unscaled.decay_per_step(lr=0.5) == unscaled.decay_per_step(lr=0.003) == 0.01
+    cfg.regularizer.scale_by_lr = True  # the same strength scaled: the lr counts
+    assert build(cfg.regularizer).decay_per_step(lr=0.5) == pytest.approx(0.005)
+    cfg.regularizer.strength = 1  # refused only unscaled
+    assert build(cfg.regularizer).decay_per_step(lr=0.5) == 0.5
 
 
 @pytest.mark.parametrize("ratio,same_as", [(1.0, "l1"), (0.0, "l2")])

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tests.helpers.runs import compose_config, make_job, run_cli, run_config
+from tests.helpers.tb import last_value, read_events, session_hparams
 from wdbench.job import Job
 from wdbench.models import MLP
 from wdbench.regularizers import KINDS
@@ -17,12 +18,13 @@ TINY = ["data.train_size=40", "data.val_size=10", "data.test_size=20", "data.num
         "data.batch_size=8", "trainer.max_epochs=3", "threads=1"]
 LINEAR_SGD = [*TINY, "model=linear", "optimizer.lr=0.01", "optimizer.momentum=0.9"]
 MLP_ADAM = [*TINY, "model=mlp", "model.hidden=[8]", "optimizer=adam", "optimizer.lr=0.01"]
-# kind -> (key, two members' values): values that differ where the kind declares a per-member
-# key (regularizers/registry.py), sizes that suit the kind. Every declared kind needs one.
+# kind -> (per-member key, the members' values): every member its own value where the
+# kind declares a per-member key (regularizers/registry.py), so a mix-up between members
+# shows; `none` and `weight_decay` have none: a stack of one member each.
 EXAMPLES = {
-    "none": ("strength", [0, 0]),
+    "none": ("strength", [0]),
     "l2": ("strength", [0.1, 1.0]),
-    "weight_decay": ("strength", [0.5, 0.5]),
+    "weight_decay": ("strength", [0.5]),
     "decoupled": ("strength", [0.1, 1.0]),
     "l1": ("strength", [0.01, 0.1]),
     "l1_prox": ("strength", [0.01, 3.0]),
@@ -122,7 +124,8 @@ def test_a_stack_refuses_jobs_that_differ_beyond_per_member_keys(tmp_path):
 
 
 def test_vectorized_sweep_from_the_command_line(tmp_path):
-    """Same run directories, same summaries' keys, and checkpoints an ordinary model loads."""
+    """Same run directories, same summaries' keys, checkpoints an ordinary model loads, and
+    each member its own TensorBoard run: scalars and HParams row of its own strength."""
     grid = ["-m", "regularizer=l2", "regularizer.strength=0,1,3", "trainer.max_epochs=4"]
     plain = run_cli([*grid, "hydra.sweep.dir=plain"], cwd=tmp_path)
     stacked = run_cli([*grid, "sweep.vectorize=true", "hydra.sweep.dir=stacked"], cwd=tmp_path)
@@ -138,8 +141,25 @@ def test_vectorized_sweep_from_the_command_line(tmp_path):
         assert (tmp_path / "stacked" / name / "curves.png").is_file()
         state = {k.removeprefix("model."): v for k, v in weights(tmp_path / "stacked" / name).items()}
         model = MLP(200, 1)
-        model.load_state_dict(state)  # an ordinary single model
-        assert model(torch.zeros(2, 200)).shape == (2, 1)
+        model.load_state_dict(state)  # an ordinary single model, holding the plain run's weights
+        plain_state = {k.removeprefix("model."): v
+                       for k, v in weights(tmp_path / "plain" / name).items()}
+        torch.testing.assert_close(model.state_dict(), plain_state, rtol=1e-4, atol=1e-5)
+        member_events(tmp_path / "stacked" / name, member)
+
+
+def member_events(run_dir, summary: dict) -> None:
+    """The member's own event file: its curves end at its summary, its HParams row names its
+    strength and carries its final metrics."""
+    assert len(list(run_dir.glob("events.out.tfevents.*"))) == 1
+    events = read_events(run_dir)
+    assert [e.step for e in events.Scalars("loss/test")] == list(range(5))
+    assert last_value(events, "loss/test") == pytest.approx(summary["test_loss"], rel=1e-6)
+    assert last_value(events, "weights/l2") == pytest.approx(summary["weight_l2"], rel=1e-6)
+    hparams = session_hparams(events)
+    strength = next(o for o in summary["overrides"] if o.startswith("regularizer.strength="))
+    assert hparams["regularizer.strength"] == float(strength.split("=")[1])
+    assert hparams["regularizer"] == "l2" and hparams["status"] == "completed"
 
 
 def test_a_kind_nobody_declared_trains_each_job_on_its_own(tmp_path):

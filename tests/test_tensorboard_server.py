@@ -139,6 +139,6 @@ def test_tensorboard_server_shows_runs_tags_and_hparams(sweep):
             assert metrics["loss/test"] == pytest.approx(summary["test_loss"], rel=1e-6)
             assert metrics["weights/l2"] == pytest.approx(summary["weight_l2"], rel=1e-6)
             assert row["sessions"][0]["status"] == "STATUS_SUCCESS"
+        assert server.poll() is None, "tensorboard exited while serving the queries"
     finally:
         stop(server)
-    assert server.returncode is not None

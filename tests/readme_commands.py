@@ -1,0 +1,63 @@
+"""Every command README shows, normalised (one line, single spaces, comments dropped), and the
+tests that run it. test_readme_commands.py checks both ways: each README command is listed
+here, each command listed here is still in README, each test named here exists.
+
+To declare a new README command, add one line: "COMMAND": (TEST, ...). A TEST is
+"tests/FILE.py::FUNCTION", or CI_SCRIPT for what `.ci/run` runs itself, or SHRUNK: then
+test_readme_commands.py runs the command as written plus overrides that only make it smaller
+(one epoch, 200 images, the first value of each swept list). A command that needs hardware CI
+lacks (a GPU, several GPUs or nodes) is marked in README itself, with a comment on its line:
+`# needs a GPU`, `# needs 4 GPUs`, `# needs a SLURM cluster`."""
+
+CI_SCRIPT = ".ci/run"
+SHRUNK = "tests/test_readme_commands.py::test_readme_command_runs_shrunk"
+CLI = "tests/test_cli.py::"
+
+RUN_BY = {
+    "bash scripts/setup.sh": (CI_SCRIPT,),
+    ". .venv/bin/activate": (CI_SCRIPT,),
+    "python -m pytest -rs": (CI_SCRIPT,),
+    "python -m wdbench +experiment=mlp_l2": (CLI + "test_mlp_l2_from_another_cwd",),
+    "python -m wdbench -m +experiment=d2l_synthetic regularizer.strength=0,3": (
+        CLI + "test_two_job_multirun_names_dirs_by_overrides",
+        "tests/test_tensorboard_server.py::test_lecture_picture_in_the_event_files"),
+    "python -m wdbench -m +experiment=mlp_l2 regularizer.strength=0,1e-4,1e-3,1e-2 seed=0,1,2":
+        (SHRUNK,),
+    "python -m wdbench -m +experiment=mlp_l2 regularizer.strength=0,1e-3,1e-2": (SHRUNK,),
+    "tensorboard --logdir runs/": (
+        "tests/test_tensorboard_server.py::test_tensorboard_server_shows_runs_tags_and_hparams",),
+    "python -m wdbench +experiment=mlp_l2 regularizer.strength=0": (SHRUNK,),
+    "for e in mlp_l2 mlp_wd mlp_decoupled mlp_l1 mlp_l1_prox mlp_elastic_net mlp_norm_ball "
+    "mlp_max_norm mlp_dropout; do python -m wdbench +experiment=$e; done": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_grid_mlp": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_grid_linear": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_grid_synthetic": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_grid_mlp regularizer.strength=0,1e-3 seed=0": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_grid_mlp hydra/launcher=parallel "
+    "hydra.launcher.n_jobs=2": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_search_synthetic": (
+        "tests/test_sweeps.py::test_optuna_search_optimises_validation_and_resumes",),
+    "python -m wdbench +experiment=lambda_search_mlp hydra.sweeper.n_trials=30 "
+    "'optimizer.lr=tag(log,interval(1e-3,0.3))'": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_search_mlp hydra/launcher=parallel "
+    "hydra.launcher.n_jobs=2 hydra.sweeper.n_jobs=2": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_kfold_synthetic": (SHRUNK,),
+    "python -m wdbench -m +experiment=mlp_l2 data.folds=5 data.fold=0,1,2,3,4 "
+    "regularizer.strength=0,1e-3,1e-2": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_grid_mlp hydra.sweep.dir=runs/my_grid": (SHRUNK,),
+    "python scripts/report.py runs/my_grid --out results/my_report [--curves] "
+    "[--source tensorboard]": ("tests/test_report.py::test_script_writes_curves",
+                               "tests/test_report.py::test_tensorboard_reader_agrees_with_summaries"),
+    "python -m wdbench +experiment=lambda_grid_mlp sweep.vectorize=true": (SHRUNK,),
+    "python -m wdbench -m regularizer=l2 regularizer.strength=0,1e-3,1e-2,1e-1 "
+    "sweep.vectorize=true": ("tests/test_stacked.py::test_vectorized_sweep_from_the_command_line",),
+    "bash scripts/results.sh 1": ("tests/test_scripts.py::test_results_script_stage",),
+    **{f"bash scripts/results.sh {n}": ("tests/test_scripts.py::test_results_script_other_stages",)
+       for n in range(2, 7)},
+    "python scripts/bench_stacked.py": ("tests/test_scripts.py::test_bench_stacked_quick",),
+    "python scripts/bench_stacked.py --quick": ("tests/test_scripts.py::test_bench_stacked_quick",),
+    "python scripts/benchmark.py --quick": (
+        "tests/test_performance.py::test_benchmark_quickest_mode_prints_its_tables",),
+    "python scripts/benchmark.py": (
+        "tests/test_performance.py::test_benchmark_quickest_mode_prints_its_tables",),
+}

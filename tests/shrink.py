@@ -1,0 +1,65 @@
+"""Shrinking a wdbench command line to a test's size without changing what it runs: each
+swept key keeps its first value (the experiment's own grid too), Optuna runs two trials, and
+the run trains one epoch on 200 images. Run as a script, it stands in for `python`:
+`shrink.py -m wdbench ARGS` runs `python -m wdbench SHRUNK_ARGS`, anything else unchanged."""
+
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+# What makes a README command small: one epoch on 200 images; kept last, so they win.
+SMALLER = ["trainer.max_epochs=1", "data.train_size=200", "data.val_size=100", "threads=1",
+           "metrics.eval_rows=200"]
+OPTUNA_TRIALS = "hydra.sweeper.n_trials=2"
+
+
+def split_top(value: str) -> list[str]:
+    """A sweep's values, split at the commas outside brackets and parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(value):
+        depth += char in "[(" and 1 or char in "])" and -1 or 0
+        if char == "," and depth == 0:
+            parts.append(value[start:i])
+            start = i + 1
+    return [*parts, value[start:]]
+
+
+def experiment_sweep(args: list[str]) -> dict:
+    name = next((a.split("=", 1)[1] for a in args if a.startswith("+experiment=")), None)
+    if name is None:
+        return {}
+    conf = yaml.safe_load((CONF_DIR / "experiment" / f"{name}.yaml").read_text())
+    return conf.get("hydra", {}).get("sweeper", {})
+
+
+def shrunk(args: list[str]) -> list[str]:
+    """Each swept key keeps its first value, the experiment's own grid too; Optuna runs two
+    trials; then SMALLER."""
+    sweeper = experiment_sweep(args)
+    keys = {a.split("=", 1)[0] for a in args if "=" in a}
+    out = []
+    for arg in args:
+        key, _, value = arg.partition("=")
+        if key == "hydra.sweeper.n_trials":
+            arg = OPTUNA_TRIALS
+        elif value and "interval(" not in value and not key.startswith("hydra"):
+            arg = f"{key}={split_top(value)[0]}"
+        out.append(arg)
+    if "n_trials" in sweeper:
+        out += [] if "hydra.sweeper.n_trials" in keys else [OPTUNA_TRIALS]
+    else:
+        out += [f"{key}={split_top(str(values))[0]}"
+                for key, values in sweeper.get("params", {}).items() if key not in keys]
+    smaller = {a.split("=", 1)[0] for a in SMALLER}
+    return [*(a for a in out if a.split("=", 1)[0] not in smaller), *SMALLER]
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if args[:2] == ["-m", "wdbench"]:
+        args = ["-m", "wdbench", *shrunk(args[2:])]
+    os.execv(sys.executable, [sys.executable, *args])
