@@ -8,8 +8,9 @@ import os
 import subprocess
 import sys
 
-from tests.helpers.runs import REPO
 from test_fashion_data import write_fake_fashion
+
+from tests.helpers.runs import REPO
 
 CHILD = """
 import functools, hashlib, http.server, json, sys, threading

@@ -5,6 +5,7 @@ import csv
 import itertools
 
 import pytest
+
 from tests.helpers.runs import run_config
 
 LAMBDA, RATIO = 0.3, 0.25

@@ -9,9 +9,10 @@ import shlex
 from pathlib import Path
 
 import pytest
-from tests.helpers.runs import REPO, run_cli, run_config
 from readme_commands import CI_SCRIPT, RUN_BY, SHRUNK
 from shrink import OPTUNA_TRIALS, SMALLER, experiment_sweep, shrunk
+
+from tests.helpers.runs import REPO, run_cli, run_config
 
 HARDWARE = re.compile(r"#\s*needs (a GPU|\d+ GPUs|several GPUs|several nodes|a SLURM cluster)")
 SHELL_FENCES = {"", "bash", "sh", "shell", "console"}

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from tests.helpers.runs import REPO
 
 BENCH_ROW = "| lambda_grid_mlp data.train_size=300 | 3 | 1 | "
