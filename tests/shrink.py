@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -29,11 +30,13 @@ def split_top(value: str) -> list[str]:
 
 
 def experiment_sweep(args: list[str]) -> dict:
-    name = next((a.split("=", 1)[1] for a in args if a.startswith("+experiment=")), None)
-    if name is None:
+    """The sweeper an experiment composes (its grid may come from hparams_search/)."""
+    chosen = [a for a in args if a.startswith(("+experiment=", "+hparams_search="))]
+    if not chosen:
         return {}
-    conf = yaml.safe_load((CONF_DIR / "experiment" / f"{name}.yaml").read_text())
-    return conf.get("hydra", {}).get("sweeper", {})
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=chosen, return_hydra_config=True)
+    return OmegaConf.to_container(cfg.hydra.sweeper)
 
 
 def shrunk(args: list[str]) -> list[str]:
@@ -53,7 +56,7 @@ def shrunk(args: list[str]) -> list[str]:
         out += [] if "hydra.sweeper.n_trials" in keys else [OPTUNA_TRIALS]
     else:
         out += [f"{key}={split_top(str(values))[0]}"
-                for key, values in sweeper.get("params", {}).items() if key not in keys]
+                for key, values in (sweeper.get("params") or {}).items() if key not in keys]
     smaller = {a.split("=", 1)[0] for a in SMALLER}
     return [*(a for a in out if a.split("=", 1)[0] not in smaller), *SMALLER]
 
