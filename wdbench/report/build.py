@@ -116,8 +116,8 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     for metric, choice in chosen.items():
         lines += [f"## λ chosen on validation ({metric}) and the best on test", "",
                   markdown.choices(choice, settings, metric), "",
-                  "The choice against the runner-up on validation (paired by seed; an interval "
-                  "that holds 0 means the two are within seed noise):", "",
+                  ("The choice against the runner-up on validation (paired by seed; an interval "
+                  "that holds 0 means the two are within seed noise):"), "",
                   markdown.differences(runner_up[metric], settings, metric), ""]
     if plane:
         plane_lines, plane_figures = two_knobs.section(runs, table, settings + knob_keys,

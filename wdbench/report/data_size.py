@@ -45,12 +45,12 @@ def tau_lines(choices: pd.DataFrame, runs: pd.DataFrame, x: str) -> list[str]:
     sizes = mean["x"].max() / mean["x"].min() if len(mean) else math.nan
     return [
         "## Best τ in epochs per training-set size (Wang & Aitchison 2024)", "",
-        f"τ_iter = 1/(lr·λ*) steps with lr = {lr:g}; τ_epoch = τ_iter·B/N with B = {batch:g}; "
+        (f"τ_iter = 1/(lr·λ*) steps with lr = {lr:g}; τ_epoch = τ_iter·B/N with B = {batch:g}; "
         f"every size trained {epochs:g} epochs. The 1/N rule's λ is the smallest size's best λ "
-        "times N_smallest/N.", "",
+        "times N_smallest/N."), "",
         markdown.table(["setting", f"N ({x})", "best λ (mean over seeds)", "λ by the 1/N rule",
                         "τ_iter (steps)", "τ_epoch", "τ_epoch / epochs trained",
                         "τ_epoch per seed", "warning"], rows), "",
-        f"Across a {sizes:.3g}× range of N the best τ_epoch (mean plane) varies "
-        f"{spread:.3g}×; a constant τ_epoch would vary 1× and a constant λ {sizes:.3g}×.", "",
+        (f"Across a {sizes:.3g}× range of N the best τ_epoch (mean plane) varies "
+        f"{spread:.3g}×; a constant τ_epoch would vary 1× and a constant λ {sizes:.3g}×."), "",
     ]

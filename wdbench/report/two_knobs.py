@@ -3,6 +3,7 @@ plane of a metric, the y chosen on validation for each x, and how that choice mo
 (the slope of log y* against log x), per seed and for the mean over seeds."""
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,19 @@ def short(key: str) -> str:
     return key.rsplit(".", 1)[-1]
 
 
-def numeric_x(frame: pd.DataFrame, x: str) -> pd.Series:
-    """x as numbers; a null training-set size is the whole training file less validation."""
+def whole_training_set(runs: pd.DataFrame) -> float:
+    """What data.train_size=null trains on: the training file less the validation split."""
+    if "data" not in runs or "data.val_size" not in runs:
+        return math.nan
+    sizes = (runs["data"].map(TRAIN_IMAGES) - pd.to_numeric(runs["data.val_size"],
+                                                            errors="coerce")).dropna().unique()
+    return float(sizes[0]) if len(sizes) == 1 else math.nan
+
+
+def numeric_x(frame: pd.DataFrame, x: str, whole: float = math.nan) -> pd.Series:
+    """x as numbers; a null training-set size is `whole`."""
     values = pd.to_numeric(frame[x].replace("null", None), errors="coerce")
-    if x == "data.train_size" and values.isna().any():
-        whole = frame["data"].map(TRAIN_IMAGES) - pd.to_numeric(frame["data.val_size"])
-        values = values.fillna(whole)
-    return values
+    return values.fillna(whole) if x == "data.train_size" else values
 
 
 def choose_y(frame: pd.DataFrame, x: str, y: str, select: str) -> pd.DataFrame:
@@ -54,9 +61,9 @@ def slope(choices: pd.DataFrame) -> tuple[float, float, int]:
     return float(fit.slope), float(fit.stderr) if len(inside) > 2 else math.nan, len(inside)
 
 
-def finished_runs(runs: pd.DataFrame, keys: list[str], x: str, y: str) -> pd.DataFrame:
+def finished_runs(runs: pd.DataFrame, keys: list[str], x: str, whole: float) -> pd.DataFrame:
     done = runs[runs["status"] == "completed"].copy()
-    done["x"] = numeric_x(done, x)
+    done["x"] = numeric_x(done, x, whole)
     done["variant"] = [label(row, keys) for _, row in done.iterrows()] if keys else "all runs"
     return done
 
@@ -66,9 +73,10 @@ def analyse(runs, table, keys, x, y, select) -> tuple[pd.DataFrame, pd.DataFrame
     seed alone, and the slope of log y* against log x of each."""
     variants = [k for k in keys if k not in (x, y)]
     cells = table[table["finished"] == table["runs"]].copy()
-    cells["x"] = numeric_x(cells, x)
+    whole = whole_training_set(runs)
+    cells["x"] = numeric_x(cells, x, whole)
     cells["variant"] = [label(row, variants) for _, row in cells.iterrows()]
-    done = finished_runs(runs, variants, x, y)
+    done = finished_runs(runs, variants, x, whole)
     choice_rows, slope_rows = [], []
     for variant, group in cells.groupby("variant", sort=True):
         mean_choice = choose_y(group, x, y, select).assign(variant=variant, seed="mean")
@@ -127,17 +135,18 @@ def section(runs, table, keys, plane, select, out, data_size=False) -> tuple[lis
     choices.to_csv(out / "plane.csv", index=False)
     slopes.to_csv(out / "slopes.csv", index=False)
     variants = [k for k in keys if k not in (x, y)]
-    figure = heatmap.planes(table, variants, x, y, select, numeric_x, out / "heatmaps.png")
+    as_numbers = partial(numeric_x, whole=whole_training_set(runs))
+    figure = heatmap.planes(table, variants, x, y, select, as_numbers, out / "heatmaps.png")
     lines = [f"## The {short(x)} × {short(y)} plane", "",
-             f"Mean over seeds of each cell; ★ the best cell on test, ○ the cell chosen on "
-             f"validation ({select}). Blank cells did not finish (diverged).", "",
+             (f"Mean over seeds of each cell; ★ the best cell on test, ○ the cell chosen on "
+             f"validation ({select}). Blank cells did not finish (diverged)."), "",
              f"![heatmaps]({figure.name})", "",
              f"### Best {short(y)} per {short(x)}, chosen on validation ({select})", "",
              choices_table(choices, x, y, select), "",
-             f"### How the best {short(y)} moves with {short(x)}: slope of log {short(y)}* "
-             f"against log {short(x)}", "",
-             "Fitted over the values of x whose choice lies inside the y grid (a choice at an "
-             "edge is only a bound).", "", slopes_table(slopes), ""]
+             (f"### How the best {short(y)} moves with {short(x)}: slope of log {short(y)}* "
+             f"against log {short(x)}"), "",
+             ("Fitted over the values of x whose choice lies inside the y grid (a choice at an "
+             "edge is only a bound)."), "", slopes_table(slopes), ""]
     if data_size:
         from wdbench.report.data_size import tau_lines
 
