@@ -52,20 +52,32 @@ def best_cell(cells: pd.DataFrame, y: str, metric: str):
     return best["x"], best[y]
 
 
+def colour_range(finite: np.ndarray, good_high: bool):
+    """From the best cell to the 75th percentile of the worse side: the good region keeps its
+    shades when a few cells (a dead network at chance level) lie far off; those cells saturate
+    and their numbers still show."""
+    if not finite.size:
+        return None, None
+    if good_high:
+        return float(np.percentile(finite, 25)), float(finite.max())
+    return float(finite.min()), float(np.percentile(finite, 75))
+
+
 def panel(ax, cells, x, y, metric, select):
     xs, ys, values = grid(cells, y, metric)
     log_x, log_y = is_log_spaced(xs), is_log_spaced(ys)
     good_high = metric.endswith("acc")
-    finite = values[np.isfinite(values)]
+    low, high = colour_range(values[np.isfinite(values)], good_high)
     image = ax.pcolormesh(edges(xs, log_x), edges(ys, log_y), np.ma.masked_invalid(values),
                           cmap="viridis" if good_high else "viridis_r", shading="flat",
-                          vmin=finite.min() if finite.size else None,
-                          vmax=finite.max() if finite.size else None)
+                          vmin=low, vmax=high)
     for i, y_value in enumerate(ys):
         for j, x_value in enumerate(xs):
             if math.isfinite(values[i, j]):
+                red, green, blue, _ = image.cmap(image.norm(values[i, j]))
+                light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
                 ax.text(x_value, y_value, f"{values[i, j]:.3g}", ha="center", va="center",
-                        fontsize=5.5, color="white")
+                        fontsize=5.5, color="black" if light else "white")
     test_best = best_cell(cells, y, metric)
     chosen = best_cell(cells, y, select)
     if test_best is not None:
@@ -101,7 +113,9 @@ def planes(table: pd.DataFrame, variants: list[str], x: str, y: str, select: str
             ax = axes[row][column]
             image = panel(ax, group, x, y, metric, select)
             ax.set_title(f"{TITLES.get(metric, metric)}\n{short_label(variant)}", fontsize=7)
-            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=6)
+            bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03,
+                               extend="min" if metric.endswith("acc") else "max")
+            bar.ax.tick_params(labelsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

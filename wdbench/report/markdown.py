@@ -79,6 +79,12 @@ def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
     return table(header, rows)
 
 
+def present(value, missing: str) -> str:
+    """A text cell; a column no row of this setting filled (pandas' NaN) reads `missing`."""
+    return missing if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else str(value)
+
+
 def differences(runner_up: pd.DataFrame, settings: list[str], select: str) -> str:
     """The chosen configuration against the runner-up on validation: their paired difference
     (chosen - runner-up) with its 95% interval, and the warnings next to each choice."""
@@ -88,13 +94,15 @@ def differences(runner_up: pd.DataFrame, settings: list[str], select: str) -> st
                          "warning"]
     rows = []
     for _, row in runner_up.iterrows():
-        cells = [number(row[k]) for k in settings] + [str(row.get("runner-up", "–"))]
+        cells = [number(row[k]) for k in settings] + [present(row.get("runner-up"), "–")]
         for metric in (select, test_metric):
             mean, ci = row.get(f"diff {metric}", math.nan), row.get(f"diff {metric} ci")
             text = "–" if mean is None or pd.isna(mean) else f"{mean:+.3g}"
-            cells.append(text + (" " + interval_text(*ci) if isinstance(ci, tuple) else ""))
+            if isinstance(ci, tuple) and not math.isnan(ci[0]):
+                text += " " + interval_text(*ci)
+            cells.append(text)
         seeds = row.get("paired seeds")
-        cells += ["–" if pd.isna(seeds) else str(int(seeds)), str(row.get("warning") or "")]
+        cells += ["–" if pd.isna(seeds) else str(int(seeds)), present(row.get("warning"), "")]
         rows.append(cells)
     return table(header, rows)
 
