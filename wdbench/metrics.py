@@ -1,5 +1,7 @@
 """What a run measures: data loss and accuracy by an evaluation pass, and the weights' norms."""
 
+import math
+
 import torch
 from torch import nn
 
@@ -34,6 +36,8 @@ def spectral_norm(weight: torch.Tensor) -> torch.Tensor:
     try:
         return torch.linalg.eigvalsh(gram)[-1].clamp(min=0).sqrt()
     except torch.linalg.LinAlgError:  # LAPACK's eigh gave up (seen on l1_prox's sparse weights)
+        if not torch.isfinite(matrix).all():  # a diverged run's weights: no norm to report
+            return torch.full((), math.nan, dtype=matrix.dtype, device=matrix.device)
         return torch.linalg.svdvals(matrix)[0]
 
 
