@@ -4,6 +4,7 @@ from a formula whose best cell, best λ per lr and slope are set by construction
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -13,12 +14,13 @@ import pytest
 import yaml
 from conftest import REPO
 
-from wdbench.report.build import make_report
+from wdbench.report.build import busy_seconds, make_report
 from wdbench.report.heatmap import best_cell, is_log_spaced
 
 LRS = (1e-3, 1e-2, 1e-1)
 LAMBDAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 SEEDS = (0, 1, 2)
+STACKS_END = 1_700_000_000  # summary times: a stack of len(LAMBDAS) runs ends every 100 s
 # The best λ at each lr, per regulariser: coupled (λ* = 1e-5/lr, slope -1), separable
 # (λ* = 1e-2 whatever the lr, slope 0), and one whose best lies above the grid.
 BEST_LAMBDA = {"l2": lambda lr: 1e-5 / lr, "decoupled": lambda lr: 1e-2,
@@ -44,6 +46,7 @@ def write_run(path, config: dict, choices: dict, summary: dict) -> None:
 def plane_sweep(tmp_path_factory):
     root = tmp_path_factory.mktemp("plane")
     rng = np.random.default_rng(0)
+    stack_ends: dict[tuple, int] = {}
     for kind in BEST_LAMBDA:
         for lr in LRS:
             for strength in LAMBDAS:
@@ -53,9 +56,14 @@ def plane_sweep(tmp_path_factory):
                     config = {"name": "plane", "seed": seed, "optimizer": {"lr": lr},
                               "regularizer": {"strength": strength}}
                     summary = {"status": "completed", "val_loss": val, "test_loss": test,
-                               "test_acc": 1 - test, "val_acc": 1 - val, "wall_time": 1.0}
-                    write_run(root / kind / f"lr={lr},strength={strength},seed={seed}",
-                              config, {"regularizer": kind, "optimizer": "sgd"}, summary)
+                               "test_acc": 1 - test, "val_acc": 1 - val, "wall_time": 1.0,
+                               "stacked": {"members": len(LAMBDAS)}}
+                    run_dir = root / kind / f"lr={lr},strength={strength},seed={seed}"
+                    write_run(run_dir, config, {"regularizer": kind, "optimizer": "sgd"},
+                              summary)
+                    stack = (kind, lr, seed)  # the runs one stack trains: λ differs only
+                    stack_end = STACKS_END + 100 * stack_ends.setdefault(stack, len(stack_ends))
+                    os.utime(run_dir / "summary.json", (stack_end, stack_end))
     return root
 
 
@@ -79,6 +87,14 @@ def test_plane_report_finds_the_known_best_lambdas_and_slopes(plane_sweep, tmp_p
     assert "![heatmaps](heatmaps.png)" in text and (tmp_path / "heatmaps.png").stat().st_size
     assert "⚠ at the upper edge of the grid (1)" in text
     assert report["figures"][0] == "heatmaps.png"
+
+
+def test_wall_clock_time_counts_a_stack_once_and_whole(plane_sweep, tmp_path):
+    """Each stacked member's wall_time is its share (1 s of a 5 s stack): the sweep's busy
+    time is 5 s per stack, the stacks 100 s apart, never overlapping."""
+    report = make_report([plane_sweep], tmp_path, select="val_loss")
+    stacks = len(BEST_LAMBDA) * len(LRS) * len(SEEDS)
+    assert math.isclose(busy_seconds(report["runs"]), len(LAMBDAS) * stacks, rel_tol=1e-9)
 
 
 def test_heatmap_marks_the_known_best_cell(plane_sweep, tmp_path):

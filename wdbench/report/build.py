@@ -42,14 +42,17 @@ def setting_text(value) -> str:
 def busy_seconds(runs) -> float | None:
     """Wall-clock time during which at least one of the runs was running: each run spans its
     summary.json's time less its wall time; overlaps (parallel jobs) count once and the gaps
-    between two invocations of a resumed sweep not at all."""
+    between two invocations of a resumed sweep not at all. A stacked member spans its whole
+    stack's time."""
     spans = []
     for _, row in runs.iterrows():
         path = Path(row["run_dir"]) / "summary.json"
         wall_time = row.get("wall_time")
         if path.is_file() and isinstance(wall_time, float) and math.isfinite(wall_time):
             end = path.stat().st_mtime
-            spans.append((end - wall_time, end))
+            members = row.get("stack_members")
+            stack = float(members) if pd.notna(members) and float(members) >= 1 else 1.0
+            spans.append((end - wall_time * stack, end))
     if not spans:
         return None
     busy, reach = 0.0, -math.inf
@@ -72,7 +75,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     if runs.empty:
         raise SystemExit(f"error: no run directories (with .hydra/config.yaml) under {paths}")
     config_keys = [c for c in runs.columns if c not in collect.METRICS and c not in
-                   ("run_dir", "status", "epochs", "wall_time", "error")]
+                   ("run_dir", "status", "epochs", "wall_time", "error", "stack_members")]
     settings, knob_keys = aggregate.split_keys(runs, config_keys, list(knobs))
     keys = settings + knob_keys
     for knob in knob_keys:  # numbers sort as numbers, not as text
