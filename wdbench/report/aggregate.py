@@ -30,6 +30,9 @@ def varying_keys(runs: pd.DataFrame, config_keys: list[str]) -> list[str]:
 
 
 # Kept first when naming settings: what a reader asks about before the tuning details.
+# The regulariser and optimizer stay named where they vary, even when other keys would tell
+# the settings apart (scale_by_lr=True says less than regularizer=decoupled).
+ALWAYS_NAMED = ("regularizer", "optimizer")
 NAMING_ORDER = ("regularizer", "optimizer", "model", "data", "data.train_size",
                 "data.label_noise", "regularizer.exclude")
 
@@ -45,6 +48,8 @@ def naming_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:
     ordered = [k for k in NAMING_ORDER if k in keys] + [k for k in keys if k not in NAMING_ORDER]
     kept = list(ordered)
     for key in reversed(ordered):
+        if key in ALWAYS_NAMED:
+            continue
         rest = [k for k in kept if k != key]
         if distinct(runs, rest) == distinct(runs, kept):
             kept = rest
