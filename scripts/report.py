@@ -5,6 +5,7 @@ the best on test, the runs that did not complete) and plots against λ.
 
     python scripts/report.py runs/lambda_grid_mlp/multirun_X --out results/my_report
     python scripts/report.py runs/a runs/b --out r --source tensorboard --curves
+    python scripts/report.py runs/plane/* --out r --plane optimizer.lr regularizer.strength
 """
 
 import argparse
@@ -30,12 +31,19 @@ def main() -> None:
                         help="validation metric that chooses λ (never a test metric); "
                         "default: val_loss, and val_acc too where the runs have it")
     parser.add_argument("--curves", action="store_true", help="also plot per-epoch losses")
+    parser.add_argument("--plane", nargs=2, metavar=("X", "Y"),
+                        help="two swept keys: heatmaps of the X x Y plane per setting, the best Y "
+                        "per X and the slope of log Y* against log X")
+    parser.add_argument("--data-size", action="store_true",
+                        help="with --plane data.train_size regularizer.strength: the best τ in "
+                        "epochs per size (Wang & Aitchison 2024)")
     parser.add_argument("--title", default="wdbench report")
     args = parser.parse_args()
     command = "python scripts/report.py " + shlex.join(sys.argv[1:])
     try:
         report = make_report(args.paths, args.out, args.source, args.knobs or [KNOB],
-                             args.select, args.curves, args.title, command)
+                             args.select, args.curves, args.title, command, args.plane,
+                             args.data_size)
     except WdbenchError as err:  # the user's to fix: one line, no traceback
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

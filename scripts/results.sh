@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce results/: each report's sweeps, then its report (tables, CSV, plots).
 #
-#   bash scripts/results.sh            # all six reports
+#   bash scripts/results.sh            # all reports (1-6, 9, 10)
 #   bash scripts/results.sh 1 5        # some of them
 #   STAGE=runs bash scripts/results.sh 2     # only the sweeps; STAGE=report: only the report
 #   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
@@ -95,7 +95,25 @@ result_6() {  # label noise 0 / 20% / 40%: the best lambda and its benefit
   report 6_label_noise "$OUT/6_label_noise" "$OUT/2_fashion/mlp_1k" --title "Label noise"
 }
 
-for n in "${@:-1 2 3 4 5 6}"; do
+result_9() {  # the lr x lambda plane, five arms (Loshchilov & Hutter 2019, Fig. 2)
+  # stacked grids train in the sweep's own process: Hydra's basic launcher, one thread
+  local arm
+  for arm in sgd_l2 sgdw adam_l2 adamw adamw_unscaled; do
+    local preset=lr_lambda_plane_$arm
+    [ "$arm" = adamw ] && preset=lr_lambda_plane
+    OMP_NUM_THREADS=1 sweep "9_lr_lambda_plane/$arm" +experiment=$preset
+  done
+  report 9_lr_lambda_plane "$OUT"/9_lr_lambda_plane/* --plane optimizer.lr regularizer.strength \
+    --title "The learning-rate x lambda plane"
+}
+
+result_10() {  # the best lambda against the training-set size (Wang & Aitchison 2024)
+  OMP_NUM_THREADS=1 sweep 10_data_size +experiment=lambda_vs_data_size
+  report 10_data_size "$OUT/10_data_size" --plane data.train_size regularizer.strength \
+    --data-size --title "The best lambda against the training-set size"
+}
+
+for n in "${@:-1 2 3 4 5 6 9 10}"; do
   for one in $n; do
     SECONDS=0
     "result_$one"

@@ -84,6 +84,15 @@ def test_spectral_norm_where_lapacks_eigh_gives_up():
     assert spectral_norm(weight).item() == pytest.approx(expected, rel=1e-5)
 
 
+def test_spectral_norm_of_diverged_weights_is_nan():
+    """A stacked member that diverged keeps non-finite weights; its norm is NaN, not an error
+    that fails the other members of its stack."""
+    for bad in (math.nan, math.inf):
+        weight = torch.ones(4, 6)
+        weight[1, 2] = bad
+        assert math.isnan(spectral_norm(weight).item())
+
+
 def test_biases_are_the_unregularized_one_dimensional_parameters():
     model = MLP(5, 2, hidden=[3])
     default = Regularizer(strength=1.0)

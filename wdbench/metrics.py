@@ -2,6 +2,8 @@
 A stacked grid's model has a member dimension first: its losses and accuracies come out one
 per member, and its parameters are measured a member's slice at a time."""
 
+import math
+
 import torch
 from torch import nn
 
@@ -37,6 +39,8 @@ def spectral_norm(weight: torch.Tensor) -> torch.Tensor:
     try:
         return torch.linalg.eigvalsh(gram)[-1].clamp(min=0).sqrt()
     except torch.linalg.LinAlgError:  # LAPACK's eigh gave up (seen on l1_prox's sparse weights)
+        if not torch.isfinite(matrix).all():  # a diverged run's weights: no norm to report
+            return torch.full((), math.nan, dtype=matrix.dtype, device=matrix.device)
         return torch.linalg.svdvals(matrix)[0]
 
 

@@ -6,6 +6,7 @@ import math
 import pandas as pd
 
 from wdbench.report.collect import ABSENT
+from wdbench.report.seeds import mean_interval
 
 REPEAT_KEYS = ("seed", "data.fold")  # what varies between repeats of one configuration
 IGNORED_KEYS = ("threads", "name")  # how a run was executed or filed, not what it is
@@ -29,6 +30,9 @@ def varying_keys(runs: pd.DataFrame, config_keys: list[str]) -> list[str]:
 
 
 # Kept first when naming settings: what a reader asks about before the tuning details.
+# The regulariser and optimizer stay named where they vary, even when other keys would tell
+# the settings apart (scale_by_lr=True says less than regularizer=decoupled).
+ALWAYS_NAMED = ("regularizer", "optimizer")
 NAMING_ORDER = ("regularizer", "optimizer", "model", "data", "data.train_size",
                 "data.label_noise", "regularizer.exclude")
 
@@ -44,6 +48,8 @@ def naming_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:
     ordered = [k for k in NAMING_ORDER if k in keys] + [k for k in keys if k not in NAMING_ORDER]
     kept = list(ordered)
     for key in reversed(ordered):
+        if key in ALWAYS_NAMED:
+            continue
         rest = [k for k in kept if k != key]
         if distinct(runs, rest) == distinct(runs, kept):
             kept = rest
@@ -62,8 +68,9 @@ def label(row, keys: list[str]) -> str:
 
 
 def aggregate(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """One row per configuration: runs, finished runs, mean and std of each metric over the
-    finished ones (diverged and failed runs are counted, never averaged)."""
+    """One row per configuration: runs, finished runs, mean, std and a 95% interval for the
+    mean of each metric over the finished ones (diverged and failed runs are counted, never
+    averaged)."""
     rows = []
     grouped = runs.groupby(keys, dropna=False, sort=True) if keys else [((), runs)]
     for values, group in grouped:
@@ -76,6 +83,9 @@ def aggregate(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             series = pd.to_numeric(ok[metric], errors="coerce").dropna()
             row[metric] = series.mean() if len(series) else math.nan
             row[metric + "_std"] = series.std(ddof=1) if len(series) > 1 else math.nan
+            low, high, method = mean_interval(series.tolist())
+            row[metric + "_ci_low"], row[metric + "_ci_high"] = low, high
+            row["ci_method"] = method if method != "none" else row.get("ci_method", "none")
         rows.append(row)
     return pd.DataFrame(rows)
 

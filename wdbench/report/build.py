@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from wdbench.errors import WdbenchError
-from wdbench.report import aggregate, collect, markdown, plots
+from wdbench.report import aggregate, collect, markdown, plots, seeds, two_knobs
 
 KNOB = "regularizer.strength"
 
@@ -43,14 +43,17 @@ def setting_text(value) -> str:
 def busy_seconds(runs) -> float | None:
     """Wall-clock time during which at least one of the runs was running: each run spans its
     summary.json's time less its wall time; overlaps (parallel jobs) count once and the gaps
-    between two invocations of a resumed sweep not at all."""
+    between two invocations of a resumed sweep not at all. A stacked member spans its whole
+    stack's time."""
     spans = []
     for _, row in runs.iterrows():
         path = Path(row["run_dir"]) / "summary.json"
         wall_time = row.get("wall_time")
         if path.is_file() and isinstance(wall_time, float) and math.isfinite(wall_time):
             end = path.stat().st_mtime
-            spans.append((end - wall_time, end))
+            members = row.get("stack_members")
+            stack = float(members) if pd.notna(members) and float(members) >= 1 else 1.0
+            spans.append((end - wall_time * stack, end))
     if not spans:
         return None
     busy, reach = 0.0, -math.inf
@@ -61,16 +64,19 @@ def busy_seconds(runs) -> float | None:
 
 
 def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
-                curves=False, title="wdbench report", command="") -> dict:
+                curves=False, title="wdbench report", command="", plane=None,
+                data_size=False) -> dict:
     """select: the validation metric that chooses λ; None = val_loss, and val_acc as well
-    where the runs have it (the two can disagree: loss rewards calibration)."""
+    where the runs have it (the two can disagree: loss rewards calibration).
+    plane: two swept keys (x, y): heatmaps of the y-x plane per setting, and how the best y
+    moves with x. data_size: x is data.train_size; also the best τ in epochs per size."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs = collect.collect(paths, source)
     if runs.empty:
         raise WdbenchError(f"no run directories (with .hydra/config.yaml) under {paths}")
     config_keys = [c for c in runs.columns if c not in collect.METRICS and c not in
-                   ("run_dir", "status", "epochs", "wall_time", "error")]
+                   ("run_dir", "status", "epochs", "wall_time", "error", "stack_members")]
     settings, knob_keys = aggregate.split_keys(runs, config_keys, list(knobs))
     keys = settings + knob_keys
     for knob in knob_keys:  # numbers sort as numbers, not as text
@@ -81,11 +87,13 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     has_acc = table["val_acc"].notna().any()
     selects = [select] if select else ["val_loss"] + (["val_acc"] if has_acc else [])
     chosen = {metric: aggregate.choose(table, settings, knob_keys, metric) for metric in selects}
+    runner_up = {metric: seeds.runner_up_rows(runs, table, settings, knob_keys, metric)
+                 for metric in selects}
     runs.to_csv(out / "runs.csv", index=False)
     table.to_csv(out / "configurations.csv", index=False)
 
     figures = []
-    if knob_keys and table[knob_keys[0]].nunique() > 1:
+    if knob_keys and table[knob_keys[0]].nunique() > 1 and not plane:  # plane: heatmaps instead
         plots.against_knob(table, settings, knob_keys[0], out / "vs_lambda.png")
         figures.append("vs_lambda.png")
     if curves:
@@ -107,16 +115,25 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
         f"{len(runs)} runs ({finished} completed), read from {reader}.{timing}",
         "",
         "## Per configuration (mean ± std over seeds / folds)", "",
-        markdown.configurations(table, keys), "",
+        markdown.configurations(table, keys), "", markdown.interval_note(table), "",
     ]
     for metric, choice in chosen.items():
         lines += [f"## λ chosen on validation ({metric}) and the best on test", "",
-                  markdown.choices(choice, settings, metric), ""]
+                  markdown.choices(choice, settings, metric), "",
+                  ("The choice against the runner-up on validation (paired by seed; an interval "
+                  "that holds 0 means the two are within seed noise):"), "",
+                  markdown.differences(runner_up[metric], settings, metric), ""]
+    if plane:
+        plane_lines, plane_figures = two_knobs.section(runs, table, settings + knob_keys,
+                                                       plane, selects[0], out, data_size)
+        lines += plane_lines
+    else:
+        plane_figures = []
     lines += [
         "## Runs that did not complete", "",
         markdown.unfinished(runs, lambda p: relative(p, base)), "",
     ]
     lines += [f"![{name}]({name})" for name in figures]
     (out / "report.md").write_text("\n".join(lines) + "\n")
-    return {"runs": runs, "table": table, "chosen": chosen, "settings": settings,
-            "knobs": knob_keys, "figures": figures}
+    return {"runs": runs, "table": table, "chosen": chosen, "runner_up": runner_up,
+            "settings": settings, "knobs": knob_keys, "figures": plane_figures + figures}

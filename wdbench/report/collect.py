@@ -63,6 +63,8 @@ def from_summary(run_dir: Path) -> dict:
     record = {key: summary.get(key) for key in METRICS}
     record.update(status=summary.get("status"), epochs=summary.get("epochs"),
                   wall_time=summary.get("wall_time"), error=summary.get("error"))
+    # A stacked member's wall_time is its share of the stack's; the stack ran members times it.
+    record["stack_members"] = (summary.get("stacked") or {}).get("members", 1)
     if summary.get("diverged_epoch") is not None:
         record["error"] = f"diverged at epoch {summary['diverged_epoch']}"
     return record

@@ -5,11 +5,14 @@ import math
 import pandas as pd
 
 from wdbench.report.aggregate import CHOSEN_DETAILS, TABLE_METRICS
+from wdbench.report.seeds import interval_text
 
 HEADERS = {"test_acc": "test acc", "test_loss": "test loss", "gap_acc": "gap acc (train-test)",
            "gap_loss": "gap loss (test-train)", "val_loss": "val loss", "val_acc": "val acc",
            "weight_l2": "‖w‖₂", "weight_zero_frac": "zero weights",
            "weight_small_frac": "\\|w\\| < 1e-3"}
+# The metrics a reader compares configurations by: their cells carry the 95% interval too.
+WITH_INTERVAL = ("test_acc", "test_loss", "val_loss")
 
 
 def number(value) -> str:
@@ -43,9 +46,25 @@ def configurations(aggregated: pd.DataFrame, keys: list[str]) -> str:
     rows = []
     for _, row in aggregated.iterrows():
         cells = [number(row[k]) for k in keys] + [f"{int(row['finished'])}/{int(row['runs'])}"]
-        cells += [mean_std(row[m], row[m + "_std"]) for m in metrics]
+        cells += [mean_std(row[m], row[m + "_std"]) + interval_cell(row, m) for m in metrics]
         rows.append(cells)
     return table(header, rows)
+
+
+def interval_cell(row, metric: str) -> str:
+    if metric not in WITH_INTERVAL or math.isnan(row.get(metric + "_ci_low", math.nan)):
+        return ""
+    return " " + interval_text(row[metric + "_ci_low"], row[metric + "_ci_high"])
+
+
+def interval_note(aggregated: pd.DataFrame) -> str:
+    methods = set(aggregated.get("ci_method", pd.Series(dtype=str)).dropna()) - {"none"}
+    how = {"t": "Student's t (fewer than 20 seeds, where a bootstrap interval is too narrow)",
+           "bootstrap": "scipy.stats.bootstrap, BCa (20 or more seeds)"}
+    if not methods:
+        return "One seed per configuration: no intervals."
+    return ("[low, high]: a 95% confidence interval for the mean over seeds, by " +
+            " and ".join(how[m] for m in sorted(methods)) + ".")
 
 
 def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
@@ -57,6 +76,34 @@ def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
              **{c: "its " + HEADERS[c] for c in ("test_acc", "test_loss", *CHOSEN_DETAILS)}}
     header = settings + [names.get(c, c.replace("_", " ")) for c in columns]
     rows = [[number(row[k]) for k in settings + columns] for _, row in chosen.iterrows()]
+    return table(header, rows)
+
+
+def present(value, missing: str) -> str:
+    """A text cell; a column no row of this setting filled (pandas' NaN) reads `missing`."""
+    return missing if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else str(value)
+
+
+def differences(runner_up: pd.DataFrame, settings: list[str], select: str) -> str:
+    """The chosen configuration against the runner-up on validation: their paired difference
+    (chosen - runner-up) with its 95% interval, and the warnings next to each choice."""
+    test_metric = "test_acc" if select.endswith("acc") else "test_loss"
+    header = settings + ["runner-up", f"chosen − runner-up: {HEADERS[select]} [95% CI]",
+                         f"chosen − runner-up: {HEADERS[test_metric]} [95% CI]", "seeds",
+                         "warning"]
+    rows = []
+    for _, row in runner_up.iterrows():
+        cells = [number(row[k]) for k in settings] + [present(row.get("runner-up"), "–")]
+        for metric in (select, test_metric):
+            mean, ci = row.get(f"diff {metric}", math.nan), row.get(f"diff {metric} ci")
+            text = "–" if mean is None or pd.isna(mean) else f"{mean:+.3g}"
+            if isinstance(ci, tuple) and not math.isnan(ci[0]):
+                text += " " + interval_text(*ci)
+            cells.append(text)
+        seeds = row.get("paired seeds")
+        cells += ["–" if pd.isna(seeds) else str(int(seeds)), present(row.get("warning"), "")]
+        rows.append(cells)
     return table(header, rows)
 
 

@@ -1,0 +1,128 @@
+"""Heatmaps of a metric over two swept knobs, one panel per setting side by side: the mean
+over seeds in each cell, the best cell on test (★) and the cell validation chose (○). An axis
+whose values are positive and span a decade or more is logarithmic."""
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from wdbench.report.aggregate import label
+
+TITLES = {"test_loss": "test loss", "test_acc": "test accuracy", "val_loss": "val loss",
+          "val_acc": "val accuracy"}
+
+
+def is_log_spaced(values) -> bool:
+    values = np.asarray(sorted(values), dtype=float)
+    return len(values) > 2 and bool((values > 0).all()) and values[-1] >= 10 * values[0]
+
+
+def edges(values, log: bool) -> np.ndarray:
+    """Cell borders halfway between neighbouring values (in log space on a log axis)."""
+    points = np.log10(values) if log else np.asarray(values, dtype=float)
+    if len(points) == 1:
+        inner, step = np.array([]), 1.0
+    else:
+        inner, step = (points[1:] + points[:-1]) / 2, None
+    first = points[0] - ((points[1] - points[0]) / 2 if step is None else step / 2)
+    last = points[-1] + ((points[-1] - points[-2]) / 2 if step is None else step / 2)
+    borders = np.concatenate([[first], inner, [last]])
+    return 10**borders if log else borders
+
+
+def grid(cells: pd.DataFrame, y: str, metric: str):
+    """(x values, y values, matrix y × x of the metric's mean; NaN where nothing finished)."""
+    pivot = cells.pivot_table(index=y, columns="x", values=metric, aggfunc="mean",
+                              dropna=False).sort_index().sort_index(axis=1)
+    return pivot.columns.to_numpy(float), pivot.index.to_numpy(float), pivot.to_numpy(float)
+
+
+def best_cell(cells: pd.DataFrame, y: str, metric: str):
+    ranked = cells.dropna(subset=[metric])
+    if ranked.empty:
+        return None
+    best = ranked.loc[ranked[metric].idxmax() if metric.endswith("acc")
+                      else ranked[metric].idxmin()]
+    return best["x"], best[y]
+
+
+def colour_range(finite: np.ndarray, good_high: bool):
+    """From the best cell to the 75th percentile of the worse side: the good region keeps its
+    shades when a few cells (a dead network at chance level) lie far off; those cells saturate
+    and their numbers still show."""
+    if not finite.size:
+        return None, None
+    if good_high:
+        return float(np.percentile(finite, 25)), float(finite.max())
+    return float(finite.min()), float(np.percentile(finite, 75))
+
+
+def panel(ax, cells, x, y, metric, select):
+    xs, ys, values = grid(cells, y, metric)
+    log_x, log_y = is_log_spaced(xs), is_log_spaced(ys)
+    good_high = metric.endswith("acc")
+    low, high = colour_range(values[np.isfinite(values)], good_high)
+    image = ax.pcolormesh(edges(xs, log_x), edges(ys, log_y), np.ma.masked_invalid(values),
+                          cmap="viridis" if good_high else "viridis_r", shading="flat",
+                          vmin=low, vmax=high)
+    for i, y_value in enumerate(ys):
+        for j, x_value in enumerate(xs):
+            if math.isfinite(values[i, j]):
+                red, green, blue, _ = image.cmap(image.norm(values[i, j]))
+                light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+                ax.text(x_value, y_value, f"{values[i, j]:.3g}", ha="center", va="center",
+                        fontsize=5.5, color="black" if light else "white")
+    test_best = best_cell(cells, y, metric)
+    chosen = best_cell(cells, y, select)
+    if test_best is not None:
+        ax.plot(*test_best, marker="*", ms=15, mfc="none", mec="red", mew=1.4)
+    if chosen is not None:
+        ax.plot(*chosen, marker="o", ms=17, mfc="none", mec="orange", mew=1.4)
+    for log, setter in ((log_x, ax.set_xscale), (log_y, ax.set_yscale)):
+        setter("log" if log else "linear")
+    ax.set_xticks(xs, [f"{v:g}" for v in xs], fontsize=6, rotation=45)
+    ax.set_yticks(ys, [f"{v:g}" for v in ys], fontsize=6)
+    ax.minorticks_off()
+    ax.set_xlabel(x, fontsize=7)
+    ax.set_ylabel(y.replace("regularizer.strength", "λ (regularizer.strength)"), fontsize=7)
+    return image
+
+
+def planes(table: pd.DataFrame, variants: list[str], x: str, y: str, select: str, numeric_x,
+           path: Path) -> Path:
+    """One panel per setting (columns) and per metric (rows: the test metric matching
+    `select`, and test accuracy too when the runs have it and `select` is a loss)."""
+    cells = table[table["finished"] == table["runs"]].copy()
+    cells["x"] = numeric_x(cells, x)
+    names = [label(row, variants) for _, row in cells.iterrows()] if variants else "all runs"
+    cells["variant"] = names
+    test_metric = "test_acc" if select.endswith("acc") else "test_loss"
+    metrics = [test_metric] + (["test_acc"] if test_metric == "test_loss"
+                               and cells["test_acc"].notna().any() else [])
+    groups = list(cells.groupby("variant", sort=True))
+    fig, axes = plt.subplots(len(metrics), len(groups), squeeze=False,
+                             figsize=(3.6 * len(groups) + 0.6, 3.4 * len(metrics)))
+    for row, metric in enumerate(metrics):
+        for column, (variant, group) in enumerate(groups):
+            ax = axes[row][column]
+            image = panel(ax, group, x, y, metric, select)
+            ax.set_title(f"{TITLES.get(metric, metric)}\n{short_label(variant)}", fontsize=7)
+            bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03,
+                               extend="min" if metric.endswith("acc") else "max")
+            bar.ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def short_label(variant: str) -> str:
+    """"regularizer.scale_by_lr=False" -> "scale_by_lr=False": titles stay one line."""
+    return ", ".join(part.split("=")[0].rsplit(".", 1)[-1] + "=" + part.split("=", 1)[1]
+                     if "=" in part else part for part in variant.split(", "))
