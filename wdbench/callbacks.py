@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 
+from wdbench.ddp import mean_over_ranks, sum_over_ranks
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import bias_metrics, evaluate, unregularized_biases, weight_metrics
 
@@ -91,7 +92,8 @@ class EpochMetrics(MeasuredEpochs):
         every = CHECK_EVERY if module.device.type == "cpu" else GPU_CHECK_EVERY
         if (batch_idx + 1) % every or self.diverged_epoch is not None:
             return
-        if not torch.isfinite(module.data_loss_sum + module.penalty_sum).item():
+        total = sum_over_ranks(trainer, module.data_loss_sum + module.penalty_sum)
+        if not torch.isfinite(total).item():
             self.diverged_epoch = trainer.current_epoch + 1
             trainer.should_stop = True
             log.warning("diverged in epoch %d (batch %d): the training loss is NaN or "
@@ -197,7 +199,7 @@ def log_scalars(logger, values: dict[str, float], step: int) -> None:
 
 def training_means(module, regularizer, lr: float) -> dict:
     """The epoch's mean minibatch data loss and penalty, its lr and the decay per step."""
-    extra = {**module.epoch_means(), "optim/lr": lr}
+    extra = {**mean_over_ranks(module.trainer, module.epoch_means()), "optim/lr": lr}
     decay = regularizer.decay_per_step(lr)
     if decay is not None:
         extra["optim/decay_per_step"] = decay

@@ -13,6 +13,7 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from wdbench.ddp import child_rank, quiet_child_logging
 from wdbench.errors import WdbenchError
 from wdbench.hparams import GROUPS
 from wdbench.interrupt import RunInterrupted
@@ -37,6 +38,8 @@ def hydra_main(cfg: DictConfig):
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     single = hydra_cfg.mode == RunMode.RUN
+    if child_rank() > 0:
+        return run_child_rank(cfg, hydra_cfg, run_dir, overrides)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
         done = finished_summary(run_dir, overrides)
@@ -70,6 +73,19 @@ def hydra_main(cfg: DictConfig):
     if summary["status"] == "interrupted":  # the process is being stopped: so is the sweep
         sys.exit(128 + summary["signum"])
     return summary.get("val_loss")  # what a sweeper may optimise: validation, never test
+
+
+def run_child_rank(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]) -> None:
+    """A DDP rank that rank 0 started: it trains in rank 0's directory and writes nothing
+    there. It ends with status 0 however the run ends (Lightning stops every rank when one
+    exits otherwise, before rank 0 has written the run's summary); errors keep theirs."""
+    claim(run_dir)
+    log.setLevel(logging.WARNING)  # the progress lines are rank 0's
+    choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
+    try:
+        run(cfg, run_dir, overrides, choices)
+    except RunInterrupted:  # before training began: rank 0 reports it
+        pass
 
 
 def collect_for_stack(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]) -> None:
@@ -125,6 +141,7 @@ def main() -> None:
     # The objects of the imports (torch, Lightning, Hydra) live as long as the process: out of
     # the garbage collector's full passes, which paused sweeps of small runs for tenths of a s.
     gc.freeze()
+    quiet_child_logging()
     try:
         hydra_main()
         if pending:

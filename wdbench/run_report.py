@@ -37,7 +37,7 @@ class RunReport(pl.Callback):
 
     def on_train_end(self, trainer, module) -> None:
         history = self.epoch_metrics.history
-        if not history:
+        if not history or not trainer.is_global_zero:  # under DDP rank 0 writes
             return
         last_epoch = history[-1]["epoch"]
         completed = self.epoch_metrics.diverged_epoch is None

@@ -17,6 +17,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from wdbench.callbacks import EpochMetrics
+from wdbench.ddp import child_rank
 from wdbench.errors import ConfigError, WdbenchError
 from wdbench.hparams import choices_from_targets
 from wdbench.interrupt import RunInterrupted, StopOnSignal, interruption_summary, raise_on_signal
@@ -76,8 +77,9 @@ def set_threads(threads) -> int:
 
 def make_trainer(trainer_cfg: DictConfig, run_dir: Path, callbacks: list) -> pl.Trainer:
     # name="" and version="" put the event files straight into the run directory, so
-    # `tensorboard --logdir runs/` names each run by its directory.
-    logger = TensorBoardLogger(str(run_dir), name="", version="", default_hp_metric=False)
+    # `tensorboard --logdir runs/` names each run by its directory. Under DDP rank 0 writes them.
+    logger = (TensorBoardLogger(str(run_dir), name="", version="", default_hp_metric=False)
+              if child_rank() == 0 else False)
     return pl.Trainer(
         **OmegaConf.to_container(trainer_cfg, resolve=True),
         logger=logger,
@@ -162,9 +164,11 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | No
         interrupted = fit(p)
 
     if interrupted is None:
-        p.trainer.save_checkpoint(run_dir / CHECKPOINT)
+        p.trainer.save_checkpoint(run_dir / CHECKPOINT)  # every rank calls it; rank 0 writes
     metrics = p.metrics
-    write_history(run_dir / "history.csv", metrics.history)
+    writes = p.trainer.is_global_zero  # under DDP the other ranks write nothing
+    if writes:
+        write_history(run_dir / "history.csv", metrics.history)
     status = ("interrupted" if interrupted else
               "diverged" if metrics.diverged_epoch is not None else "completed")
     summary = build_summary(
@@ -174,6 +178,8 @@ def run(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict | No
         resumed_from=str(p.resume_from) if p.resume_from else None, choices=p.choices,
         **(interruption_summary(interrupted, run_dir, overrides) if interrupted else {}),
     )
+    if not writes:
+        return summary
     write_json_atomic(run_dir / "summary.json", summary)
     log.info("%s: %s", status, run_dir / "summary.json")
     if interrupted:
