@@ -13,7 +13,7 @@ import torch
 from conftest import run_cli, run_config
 
 from wdbench.ddp import TOKEN_ENV
-from wdbench.rundir import CLAIM_FILE, claim
+from wdbench.rundir import CLAIM_FILE, RunDirTaken, claim
 
 DDP = ["trainer.devices=2", "trainer.strategy=ddp", "trainer.accelerator=cpu", "threads=1"]
 # 2,000 images: 4 global batches of 512 an epoch, the last one partial (464 = 2 x 232 rows).
@@ -65,3 +65,107 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(tmp_path, needs_fashio
 def last_row(run_dir) -> dict[str, float]:
     header, *rows = (run_dir / "history.csv").read_text().splitlines()
     return dict(zip(header.split(","), map(float, rows[-1].split(","))))
+
+
+# 2,000 examples, 10 a rank per step: 100 steps an epoch, long enough for a signal to land
+# mid-run; the single-process reference takes the global batch of 20.
+SYNTHETIC = ["data.train_size=2000", "data.batch_size=10", "trainer.max_epochs=30", "seed=5"]
+
+
+def start_and_signal(tmp_path, signum: int, whole_group: bool):
+    """The DDP command, sent `signum` once its first epoch is measured: to every rank as
+    Ctrl+C in a terminal does (the process group), or to rank 0 alone as `kill` does."""
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "wdbench", *SYNTHETIC, *DDP], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    output = []
+    for line in proc.stdout:
+        output.append(line)
+        if "epoch   1/30" in line:
+            if whole_group:
+                os.killpg(proc.pid, signum)
+            else:
+                proc.send_signal(signum)
+            break
+    output.append(proc.communicate(timeout=300)[0])
+    return proc.returncode, "".join(output)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "whole_group"), [(signal.SIGINT, True),
+                                                    (signal.SIGTERM, False)])
+def test_interrupted_ddp_run_resumes_to_the_same_weights(tmp_path, signum, whole_group):
+    """Both ranks stop after the same batch whichever got the signal; rank 0 writes the
+    checkpoint and the summary. Resumed with the summary's own command, the run ends with the
+    weights of one process with the global batch, never interrupted (tolerance as above,
+    over 3,000 steps of a contracting linear regression)."""
+    returncode, output = start_and_signal(tmp_path, signum, whole_group)
+    assert returncode == 128 + signum, output
+    run_dir = only_run_dir(tmp_path / "runs" / "default")
+    stopped = json.loads((run_dir / "summary.json").read_text())
+    assert stopped["status"] == "interrupted" and stopped["signal"] == signal.Signals(signum).name
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert "Traceback" not in output
+    if whole_group:
+        return
+    resumed = subprocess.run(stopped["resume_with"], shell=True, cwd=tmp_path, check=False,
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "HYDRA_FULL_ERROR": "0"})
+    assert resumed.returncode == 0, resumed.stderr
+    final_dir = next(d for d in (tmp_path / "runs" / "default").iterdir() if d != run_dir)
+    final = json.loads((final_dir / "summary.json").read_text())
+    assert final["status"] == "completed" and final["epochs"] == 30
+    assert final["resumed_from"] == str(run_dir / "checkpoints" / "last.ckpt")
+    single = run_config(tmp_path / "single", [*SYNTHETIC, "data.batch_size=20", "threads=1"])
+    for name, value in weights(tmp_path / "single").items():
+        torch.testing.assert_close(weights(final_dir)[name], value, rtol=0, atol=1e-5)
+    assert final["test_loss"] == pytest.approx(single["test_loss"], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_diverging_ddp_run_stops_on_every_rank(tmp_path):
+    """An absurd learning rate: both ranks stop at the same step (a rank that stopped alone
+    would leave the other waiting for it forever), and the run ends as "diverged", status 0."""
+    result = run_cli(["data.train_size=500", "optimizer.lr=1e3", "trainer.max_epochs=20", *DDP],
+                     cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((only_run_dir(tmp_path / "runs" / "default") / "summary.json")
+                         .read_text())
+    assert summary["status"] == "diverged" and summary["diverged_epoch"] == 1
+    assert summary["test_loss"] is None
+
+
+def test_a_rank_joins_only_its_own_runs_directory(tmp_path, monkeypatch):
+    """Rank 0's claim gives the token to the ranks it starts; a process that claims to be
+    rank 1 of another run (another token, or none) is refused and writes nothing."""
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    claim(tmp_path)
+    marker = (tmp_path / CLAIM_FILE).read_text()
+    token = os.environ[TOKEN_ENV]
+    assert json.loads(marker)["token"] == token
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    claim(tmp_path)  # its own run's rank 1: accepted
+    monkeypatch.setenv(TOKEN_ENV, "another run's token")
+    with pytest.raises(RunDirTaken, match="not the one of the DDP run that started this rank"):
+        claim(tmp_path)
+    assert (tmp_path / CLAIM_FILE).read_text() == marker
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CLAIM_FILE]
+
+
+def test_a_stranger_rank_is_refused_from_the_command_line(tmp_path):
+    """A completed run's directory, given to a process that says it is rank 1 of some DDP run,
+    started as Lightning starts rank 1: a clear error, and the directory is left as it was."""
+    first = run_cli(["trainer.max_epochs=1", "hydra.run.dir=runs/taken"], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = {p: p.read_bytes() for p in (tmp_path / "runs" / "taken").rglob("*") if p.is_file()}
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0", "LOCAL_RANK": "1", TOKEN_ENV: "not its"}
+    lightnings = ["hydra.job.name=train_ddp_process_1", "hydra.output_subdir=null"]
+    result = subprocess.run([sys.executable, "-m", "wdbench", "trainer.max_epochs=1",
+                             "hydra.run.dir=runs/taken", *lightnings], cwd=tmp_path, env=env, check=False,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert "not the one of the DDP run that started this rank" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = {p: p.read_bytes() for p in (tmp_path / "runs" / "taken").rglob("*") if p.is_file()}
+    assert after == before

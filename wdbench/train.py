@@ -45,6 +45,8 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
     warnings.filterwarnings("ignore", message=".*litlogger.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    # On a machine with SLURM installed, Lightning hints at srun on every run, sweep jobs too.
+    warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
 
 
 def build(node: DictConfig, **kwargs):
