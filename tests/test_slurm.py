@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 NOT_RUNNING = "no SLURM cluster here: start one with `bash scripts/slurm_local.sh` (as root)"
 SLURM = ["hydra/launcher=slurm", "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1",
@@ -100,8 +101,8 @@ def wait_for(path: Path, timeout: float = 180) -> None:
 @pytest.mark.slow
 def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     """Ctrl+C on the submitting process, then `scancel` of the array, once the first of two jobs
-    (run one at a time) finished: the second never ran. The same command again completes
-    the second; the first, found completed, is not trained again and its results stay as
+    (run one at a time) finished: the second never ran. The same command again (README's
+    example) completes the second; the first, found completed, is not trained again and its results stay as
     they were (Hydra still records the job in its .hydra/ and log before wdbench runs)."""
     args = ["seed=0,1", "hydra.sweep.dir=runs/grid", "hydra.launcher.array_parallelism=1"]
     command = [sys.executable, "-m", "wdbench", "-m", *SLURM, *args]
@@ -133,3 +134,21 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     rerun = {d.name.split("_")[0] for d in (sweep_dir / ".submitit").glob("[0-9]*_[0-9]*")} - {job}
     logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob(f"{rerun.pop()}_0/*.out"))
     assert "already completed, skipped" in logs
+
+
+@pytest.mark.slow
+def test_cluster_script_is_idempotent_and_restarts(tmp_path):
+    """README's `scripts/slurm_local.sh`: while the node is up it returns at once; `stop`
+    stops its daemons; started again, the node is idle again (packages already there)."""
+    if os.geteuid() != 0:
+        pytest.skip("scripts/slurm_local.sh starts daemons: it runs as root")
+    script = ["bash", str(REPO / "scripts" / "slurm_local.sh")]
+    again = subprocess.run(script, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0 and "already running" in again.stdout, again.stderr
+    stopped = subprocess.run([*script, "stop"], capture_output=True, text=True, timeout=60,
+                             check=False)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not slurm_running()
+    started = subprocess.run(script, capture_output=True, text=True, timeout=300, check=False)
+    assert started.returncode == 0, started.stderr
+    assert "slurm: running, node" in started.stdout and slurm_running()
