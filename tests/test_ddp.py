@@ -142,6 +142,7 @@ def test_a_rank_joins_only_its_own_runs_directory(tmp_path, monkeypatch):
     """Rank 0's claim gives the token to the ranks it starts; a process that claims to be
     rank 1 of another run (another token, or none) is refused and writes nothing."""
     monkeypatch.delenv("LOCAL_RANK", raising=False)
+    monkeypatch.delenv(TOKEN_ENV, raising=False)  # so that claim's token goes with the test
     claim(tmp_path)
     marker = (tmp_path / CLAIM_FILE).read_text()
     token = os.environ[TOKEN_ENV]
@@ -171,3 +172,14 @@ def test_a_stranger_rank_is_refused_from_the_command_line(tmp_path):
     assert "Traceback" not in result.stderr
     after = {p: p.read_bytes() for p in (tmp_path / "runs" / "taken").rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_sweep_refuses_several_devices_per_job(tmp_path):
+    """Lightning would start rank 1 by running the whole sweep again: each job fails at once
+    with a clear line, and the sweep exits 1."""
+    result = run_cli(["-m", "seed=0,1", *DDP], cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error: trainer.devices=2 is invalid: allowed 1 in a sweep" in result.stderr
+    assert "Traceback" not in result.stderr
+    done = [json.loads(p.read_text()) for p in (tmp_path / "runs").rglob("summary.json")]
+    assert [s["status"] for s in done] == ["failed", "failed"]

@@ -13,7 +13,7 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from wdbench.ddp import child_rank, quiet_child_logging
+from wdbench.ddp import check_one_process, child_rank, quiet_child_logging
 from wdbench.errors import WdbenchError
 from wdbench.hparams import GROUPS
 from wdbench.interrupt import RunInterrupted
@@ -51,6 +51,8 @@ def hydra_main(cfg: DictConfig):
             return collect_for_stack(cfg, hydra_cfg, run_dir, overrides)
     try:
         claim(run_dir)
+        if not single:
+            check_one_process(cfg.trainer)
         choices = {group: hydra_cfg.runtime.choices.get(group) for group in GROUPS}
         summary = run(cfg, run_dir, overrides, choices)
     except RunDirTaken as err:  # another run's directory: write nothing into it

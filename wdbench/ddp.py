@@ -12,6 +12,8 @@ import sys
 import torch
 import torch.distributed as dist
 
+from wdbench.errors import ConfigError
+
 TOKEN_ENV = "WDBENCH_RUN_TOKEN"
 
 
@@ -67,3 +69,13 @@ def agreed_signal(trainer, signum: int | None) -> int | None:
     flag = torch.tensor([signum or 0], device=trainer.strategy.root_device)
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
     return int(flag.item()) or None
+
+
+def check_one_process(trainer_cfg) -> None:
+    """A sweep's job runs in one process. Lightning starts a run's other ranks by running the
+    command line again, and a sweep's command line is the whole sweep: refused."""
+    devices = trainer_cfg.get("devices", 1)
+    count = devices if isinstance(devices, int) else 1 if isinstance(devices, str) else len(devices)
+    if count > 1:
+        raise ConfigError("trainer.devices", devices, "1 in a sweep (one process per job); "
+                          "run a multi-device run on its own, without -m")
