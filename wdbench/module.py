@@ -57,13 +57,16 @@ class RegularizedModule(pl.LightningModule):
         optimizer = self.optimizers().optimizer
         schedulers = [c for c in self.trainer.lr_scheduler_configs if c.interval == "step"]
         data_losses, penalties = [], []
+        # DDP averages the ranks' gradients in manual_backward; alone, a plain backward skips
+        # Lightning's per-step hooks.
+        backward = self.manual_backward if self.trainer.world_size > 1 else torch.Tensor.backward
         for x, y in block:
             data_loss = self.loss_fn(self.model(x), y)
             penalty = self.regularizer.penalty(self.model)
             # A constant zero penalty (no regulariser) adds nothing to the gradient: skip it.
             loss = data_loss + penalty if penalty.requires_grad else data_loss
             # A stacked grid's losses are one per member (each its own gradients): their sum.
-            self.backward_pass(loss if loss.ndim == 0 else loss.sum())
+            backward(loss if loss.ndim == 0 else loss.sum())
             self.update(optimizer)
             data_losses.append(data_loss.detach())
             penalties.append(penalty.detach())
@@ -77,12 +80,6 @@ class RegularizedModule(pl.LightningModule):
         self.penalty_sum = self.penalty_sum + torch.stack(penalties).sum(0)
         self.steps += len(data_losses)
         count_optimizer_steps(self.trainer, len(data_losses))
-
-    def backward_pass(self, loss: torch.Tensor) -> None:
-        if self.trainer.world_size > 1:  # DDP averages the ranks' gradients in manual_backward
-            self.manual_backward(loss)
-        else:
-            loss.backward()  # without Lightning's per-step hooks
 
     def nonfinite_due(self, steps_in_block: int, loss: torch.Tensor) -> bool:
         """Every few steps, whether the loss is NaN or infinite: a block can be a whole epoch,
