@@ -96,12 +96,17 @@ class StopOnSignal(pl.Callback):
     def stop_requested(self, trainer) -> bool:
         if self.signum is None and trainer.received_sigterm:  # came before on_train_start
             self.signum = signal.SIGTERM
-        self.signum = agreed_signal(trainer, self.signum)
-        if self.signum is not None and not self._announced:
+        # Under DDP, whether any rank got one. A signal that lands while the ranks agree stays
+        # in self.signum for the next batch: it must never be overwritten by "none".
+        agreed = agreed_signal(trainer, self.signum)
+        if agreed is None:
+            return False
+        self.signum = agreed
+        if not self._announced:
             self._announced = True
             log.warning("received %s: stopping after this batch and saving a checkpoint "
                         "(send it again to stop at once)", signal.Signals(self.signum).name)
-        return self.signum is not None
+        return True
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         # On an epoch's last batch, wait for the epoch end: its metrics get recorded first.
