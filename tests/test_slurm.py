@@ -145,6 +145,11 @@ def test_cluster_script_is_idempotent_and_restarts(tmp_path):
     script = ["bash", str(REPO / "scripts" / "slurm_local.sh")]
     again = subprocess.run(script, capture_output=True, text=True, timeout=60, check=False)
     assert again.returncode == 0 and "already running" in again.stdout, again.stderr
+    idle_deadline = time.time() + 120  # the other tests' jobs done, so none is cut short
+    while subprocess.run(["squeue", "-h"], capture_output=True, text=True,
+                         check=False).stdout.strip():
+        assert time.time() < idle_deadline, "jobs still in the queue"
+        time.sleep(1)
     stopped = subprocess.run([*script, "stop"], capture_output=True, text=True, timeout=60,
                              check=False)
     assert stopped.returncode == 0, stopped.stderr
