@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 
+from wdbench.ddp import mean_over_ranks
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.internals import add_summary
 from wdbench.metrics import bias_metrics, evaluate, member_parameters, weight_metrics
@@ -213,7 +214,7 @@ def log_scalars(logger, values: dict[str, float], step: int) -> None:
 
 def training_means(module, regularizer, lr: float) -> dict:
     """The epoch's mean minibatch data loss and penalty, its lr and the decay per step."""
-    extra = {**module.epoch_means(), "optim/lr": lr}
+    extra = {**mean_over_ranks(module.trainer, module.epoch_means()), "optim/lr": lr}
     decay = regularizer.decay_per_step(lr)
     if decay is not None:
         extra["optim/decay_per_step"] = decay

@@ -14,6 +14,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from wdbench.config import CONF_DIR, group_choices
+from wdbench.ddp import check_one_process, child_rank, quiet_child_logging
 from wdbench.errors import WdbenchError
 from wdbench.interrupt import RunInterrupted
 from wdbench.job import Job
@@ -38,6 +39,8 @@ def hydra_main(cfg: DictConfig):
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     single = hydra_cfg.mode == RunMode.RUN
+    if child_rank() > 0:
+        return run_child_rank(cfg, hydra_cfg, run_dir, overrides)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
         done = finished_summary(run_dir, overrides)
@@ -49,6 +52,8 @@ def hydra_main(cfg: DictConfig):
             return collect_for_stack(cfg, hydra_cfg, run_dir, overrides)
     try:
         claim(run_dir)
+        if not single:
+            check_one_process(cfg.trainer)
         choices = group_choices(hydra_cfg.runtime.choices)
         summary = run(cfg, run_dir, overrides, choices)
     except RunDirTaken as err:  # another run's directory: write nothing into it
@@ -71,6 +76,19 @@ def hydra_main(cfg: DictConfig):
     if summary["status"] == "interrupted":  # the process is being stopped: so is the sweep
         sys.exit(128 + summary["signum"])
     return summary.get("val_loss")  # what a sweeper may optimise: validation, never test
+
+
+def run_child_rank(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]) -> None:
+    """A DDP rank that rank 0 started: it trains in rank 0's directory and writes nothing
+    there. It ends with status 0 however the run ends (Lightning stops every rank when one
+    exits otherwise, before rank 0 has written the run's summary); errors keep theirs."""
+    claim(run_dir)
+    log.setLevel(logging.WARNING)  # the progress lines are rank 0's
+    choices = group_choices(hydra_cfg.runtime.choices)
+    try:
+        run(cfg, run_dir, overrides, choices)
+    except RunInterrupted:  # before training began: rank 0 reports it
+        pass
 
 
 def collect_for_stack(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]) -> None:
@@ -129,6 +147,7 @@ def main() -> None:
     # The objects of the imports (torch, Lightning, Hydra) live as long as the process: out of
     # the garbage collector's full passes, which would pause a sweep of small runs again and again.
     gc.freeze()
+    quiet_child_logging()
     try:
         hydra_main()
         if pending:

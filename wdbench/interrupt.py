@@ -13,6 +13,8 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
+from wdbench.ddp import agreed_signal
+
 log = logging.getLogger("wdbench")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -94,11 +96,17 @@ class StopOnSignal(pl.Callback):
     def stop_requested(self, trainer) -> bool:
         if self.signum is None and trainer.received_sigterm:  # came before on_train_start
             self.signum = signal.SIGTERM
-        if self.signum is not None and not self._announced:
+        # Under DDP, whether any rank got one. A signal that lands while the ranks agree stays
+        # in self.signum for the next batch: it must never be overwritten by "none".
+        agreed = agreed_signal(trainer, self.signum)
+        if agreed is None:
+            return False
+        self.signum = agreed
+        if not self._announced:
             self._announced = True
             log.warning("received %s: stopping after this batch and saving a checkpoint "
                         "(send it again to stop at once)", signal.Signals(self.signum).name)
-        return self.signum is not None
+        return True
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         # On an epoch's last batch, wait for the epoch end: its metrics get recorded first.
@@ -114,8 +122,9 @@ class StopOnSignal(pl.Callback):
     def stop(self, trainer, where: str) -> None:
         self.interrupted = True
         temporary = self.checkpoint_path.with_name(f".{self.checkpoint_path.name}.tmp")
-        trainer.save_checkpoint(temporary)
-        os.replace(temporary, self.checkpoint_path)  # complete or absent, like summary.json
+        trainer.save_checkpoint(temporary)  # every rank calls it; rank 0 writes
+        if trainer.is_global_zero:
+            os.replace(temporary, self.checkpoint_path)  # complete or absent, like summary.json
         raise RunInterrupted(self.signum, self.checkpoint_path, where)
 
     def state_dict(self) -> dict:

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wdbench.ddp import sum_over_ranks
 from wdbench.internals import count_optimizer_steps
 from wdbench.regularizers import Regularizer
 
@@ -80,13 +81,16 @@ class RegularizedModule(pl.LightningModule):
         optimizer = self.optimizers().optimizer
         schedulers = [c for c in self.trainer.lr_scheduler_configs if c.interval == "step"]
         data_losses, penalties = [], []
+        # DDP averages the ranks' gradients in manual_backward; alone, a plain backward skips
+        # Lightning's per-step hooks.
+        backward = self.manual_backward if self.trainer.world_size > 1 else torch.Tensor.backward
         for x, y in block:
             data_loss = self.loss_fn(self.model(x), y)
             penalty = self.regularizer.penalty(self.model)
             # A constant zero penalty (no regulariser) adds nothing to the gradient: skip it.
             loss = data_loss + penalty if penalty.requires_grad else data_loss
             # A stacked grid's losses are one per member (each its own gradients): their sum.
-            (loss if loss.ndim == 0 else loss.sum()).backward()
+            backward(loss if loss.ndim == 0 else loss.sum())
             self.update(optimizer)
             data_losses.append(data_loss.detach())
             penalties.append(penalty.detach())
@@ -109,7 +113,8 @@ class RegularizedModule(pl.LightningModule):
         every = CHECK_EVERY if loss.device.type == "cpu" else GPU_CHECK_EVERY
         if (self.steps + steps_in_block) % every:  # the epoch's steps, however blocks cut them
             return False
-        return not torch.isfinite(loss).all().item()
+        # Under DDP every rank takes the same decision: the sum is non-finite on any rank's NaN.
+        return not torch.isfinite(sum_over_ranks(self.trainer, loss)).all().item()
 
     def stop_diverged(self, steps_in_block: int) -> None:
         """The guard within an epoch: stop at once; the epoch's measurement records it."""

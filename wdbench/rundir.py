@@ -9,9 +9,10 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from wdbench.ddp import child_rank, new_token, same_run
 from wdbench.errors import WdbenchError
 
-CLAIM_FILE = ".wdbench-run"  # who owns the directory: pid, host, start time
+CLAIM_FILE = ".wdbench-run"  # who owns the directory: pid, host, start time, token
 RESOLVER = "wdbench_fresh_dir"
 
 
@@ -63,12 +64,18 @@ def owner_has_ended(owner: dict, run_dir: Path) -> bool:
 
 def claim(run_dir: Path) -> None:
     """Mark `run_dir` as this run's, or fail if another run marked it first (an explicit
-    hydra.run.dir used twice, or a sweep that lists the same job twice)."""
+    hydra.run.dir used twice, or a sweep that lists the same job twice). A DDP rank other
+    than 0 joins its own run's directory and writes nothing (wdbench/ddp.py)."""
     marker = Path(run_dir) / CLAIM_FILE
+    if child_rank() > 0:
+        if not same_run(read_owner(marker)):
+            raise RunDirTaken(f"run directory {run_dir} is not the one of the DDP run that "
+                              "started this rank (its claim marker has another token)")
+        return
     try:
         fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        owner = json.loads(marker.read_text() or "{}")
+        owner = read_owner(marker)
         if owner_has_ended(owner, Path(run_dir)):  # re-running a sweep's failed or killed job
             marker.unlink(missing_ok=True)
             return claim(run_dir)
@@ -79,4 +86,11 @@ def claim(run_dir: Path) -> None:
         ) from None
     with os.fdopen(fd, "w") as f:
         json.dump({"pid": os.getpid(), "host": platform.node(),
-                   "started": time.strftime("%Y-%m-%dT%H:%M:%S")}, f)
+                   "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "token": new_token()}, f)
+
+
+def read_owner(marker: Path) -> dict:
+    try:
+        return json.loads(marker.read_text() or "{}")
+    except (OSError, ValueError):
+        return {}

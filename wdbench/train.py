@@ -18,6 +18,7 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from wdbench.build import build, set_threads
 from wdbench.callbacks import EpochMetrics
+from wdbench.ddp import child_rank
 from wdbench.errors import ConfigError
 from wdbench.interrupt import RunInterrupted, StopOnSignal, raise_on_signal
 from wdbench.job import Job
@@ -38,11 +39,15 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
     warnings.filterwarnings("ignore", message=".*litlogger.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    # On a machine with SLURM installed, Lightning hints at srun on every run, sweep jobs too.
+    warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
 
 
 def tensorboard_logger(run_dir: Path) -> TensorBoardLogger:
     # name="" and version="" put the event files straight into the run directory, so
-    # `tensorboard --logdir runs/` names each run by its directory.
+    # `tensorboard --logdir runs/` names each run by its directory. Under DDP rank 0 writes them.
+    if child_rank() > 0:
+        return False
     return TensorBoardLogger(str(run_dir), name="", version="", default_hp_metric=False)
 
 

@@ -51,6 +51,8 @@ class RunWriter(pl.Callback):
         self.started = time.time()
 
     def on_train_end(self, trainer, module) -> None:
+        if not trainer.is_global_zero:  # under DDP rank 0 writes
+            return
         for m in range(len(self.jobs)):
             self.write_dashboard(trainer, m)
         for logger in self.loggers or ():
@@ -87,13 +89,15 @@ class RunWriter(pl.Callback):
         share = [s / members for s in self.metrics.train_seconds]
         metric_share = [s / members for s in self.metrics.metric_seconds]
         summaries = []
+        writes = trainer.is_global_zero  # under DDP the other ranks write nothing
         for m, job in enumerate(self.jobs):
             run_dir = Path(job.run_dir)
             history = self.metrics.histories[m]
-            if interrupted is None:
+            if interrupted is None:  # every rank calls it; Lightning's rank 0 writes
                 save_checkpoint(trainer, module, m, run_dir / CHECKPOINT, self.configs[m],
                                 history)
-            write_history(run_dir / "history.csv", history)
+            if writes:
+                write_history(run_dir / "history.csv", history)
             status = self.status(m, interrupted)
             extra = {"stacked": {"members": members, "member": m,
                                  "stack_seconds_per_epoch": median(self.metrics.train_seconds)}
@@ -106,11 +110,13 @@ class RunWriter(pl.Callback):
                 diverged_epoch=self.metrics.diverged_epochs[m], steps=trainer.global_step,
                 run_dir=str(run_dir), resumed_from=str(resumed_from) if resumed_from else None,
                 choices=self.choices[m], **extra)
+            summaries.append(summary)
+            if not writes:
+                continue
             write_json_atomic(run_dir / "summary.json", summary)
             log.info("%s: %s", status, run_dir / "summary.json")
             if interrupted:
                 log.warning("%s; continue with: %s", interrupted, summary["resume_with"])
-            summaries.append(summary)
         return summaries
 
 

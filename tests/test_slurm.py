@@ -1,0 +1,159 @@
+"""Sweeps through `hydra/launcher=slurm` on a real SLURM cluster: the one-node cluster of
+scripts/slurm_local.sh (which .ci/run starts) or any other this machine submits to. Tiny
+jobs: synthetic data, two epochs, one core each."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+NOT_RUNNING = "no SLURM cluster here: start one with `bash scripts/slurm_local.sh` (as root)"
+SLURM = ["hydra/launcher=slurm", "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1",
+         "hydra.launcher.timeout_min=10", "trainer.max_epochs=2"]
+
+
+def slurm_running() -> bool:
+    if shutil.which("sinfo") is None:
+        return False
+    states = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
+                            check=False).stdout.split()
+    return any(s in ("idle", "mixed", "allocated", "completing") for s in states)
+
+
+@pytest.fixture(autouse=True)
+def needs_slurm():
+    if not slurm_running():
+        if os.environ.get("CI"):
+            pytest.fail(NOT_RUNNING + " (CI must: see .ci/run)")
+        pytest.skip(NOT_RUNNING)
+
+
+def sweep_env() -> dict:
+    """Without OMP_NUM_THREADS, so that a job's threads come from cpus_per_task alone."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    return {**env, "HYDRA_FULL_ERROR": "0"}
+
+
+def sweep(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "wdbench", "-m", *SLURM, *args], cwd=cwd,
+                          env=sweep_env(), capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def summaries(sweep_dir: Path) -> dict[str, dict]:
+    """By the job's first override (its directory name starts with it)."""
+    return {p.parent.name.split(",")[0]: {**json.loads(p.read_text()), "dir": p.parent}
+            for p in sweep_dir.glob("*/summary.json")}
+
+
+@pytest.mark.slow
+def test_sweep_on_slurm_reports_its_failed_job(tmp_path):
+    """Three jobs of one array: two complete with one thread each (cpus_per_task=1, where a
+    plain run takes every core), one fails on a bad value; the sweep says so and exits 1."""
+    result = sweep(["optimizer.lr=0.03,0.01,-1", "hydra.sweep.dir=runs/grid"], tmp_path)
+    assert result.returncode == 1, result.stderr
+    done = summaries(tmp_path / "runs" / "grid")
+    assert sorted(done) == ["optimizer.lr=-1", "optimizer.lr=0.01", "optimizer.lr=0.03"]
+    assert done["optimizer.lr=-1"]["status"] == "failed"
+    assert "optimizer.lr=-1" in done["optimizer.lr=-1"]["error"]
+    for name in ("optimizer.lr=0.01", "optimizer.lr=0.03"):
+        assert done[name]["status"] == "completed" and done[name]["threads"] == 1
+        assert done[name]["epochs"] == 2
+    assert len(os.sched_getaffinity(0)) > 1 or "one core: threads=1 proves nothing"
+    failed = str(done["optimizer.lr=-1"]["dir"].resolve())
+    assert f"error: 1 job(s) failed: {failed}" in result.stderr
+    # submitit's warning that sacct cannot answer: the first poll's, not every poll's
+    assert "Call #1 - Bypassing sacct error" in result.stdout + result.stderr
+    assert "Call #2 - Bypassing sacct error" not in result.stdout + result.stderr
+
+
+def array_id(sweep_dir: Path, timeout: float = 120) -> str:
+    """The SLURM job id of the array the sweep submitted, once submitit has its folder."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ids = {p.name.split("_")[0] for p in (sweep_dir / ".submitit").glob("[0-9]*_[0-9]*")}
+        if ids:
+            return ids.pop()
+        time.sleep(0.2)
+    raise AssertionError(f"no job submitted in {timeout} s")
+
+
+def results_of(run_dir: Path) -> dict[Path, bytes]:
+    """What wdbench wrote: summary, history, events, figure, checkpoint."""
+    return {p: p.read_bytes() for p in run_dir.rglob("*")
+            if p.is_file() and ".hydra" not in p.parts and p.suffix != ".log"}
+
+
+def wait_for(path: Path, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while not path.exists():
+        assert time.time() < deadline, f"{path} not written in {timeout} s"
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
+    """Ctrl+C on the submitting process, then `scancel` of the array, once the first of two jobs
+    (run one at a time) finished: the second never ran. The same command again (README's
+    example) completes the second; the first, found completed, is not trained again and its results stay as
+    they were (Hydra still records the job in its .hydra/ and log before wdbench runs)."""
+    args = ["seed=0,1", "hydra.sweep.dir=runs/grid", "hydra.launcher.array_parallelism=1"]
+    command = [sys.executable, "-m", "wdbench", "-m", *SLURM, *args]
+    proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    sweep_dir = tmp_path / "runs" / "grid"
+    try:
+        job = array_id(sweep_dir)
+        # hold the second job: it must not start before the sweep is stopped
+        subprocess.run(["scontrol", "hold", f"{job}_1"], check=True, capture_output=True)
+        first = sweep_dir / "seed=0,trainer.max_epochs=2" / "summary.json"
+        wait_for(first)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        subprocess.run(["scancel", job], check=False)
+        if proc.poll() is None:
+            proc.kill()
+    assert json.loads(first.read_text())["status"] == "completed"
+    assert not (sweep_dir / "seed=1,trainer.max_epochs=2" / "summary.json").exists()
+    before = results_of(first.parent)
+
+    result = sweep(args, tmp_path)
+    assert result.returncode == 0, result.stderr
+    done = summaries(sweep_dir)
+    assert sorted(done) == ["seed=0", "seed=1"]
+    assert all(s["status"] == "completed" for s in done.values())
+    assert results_of(first.parent) == before
+    rerun = {d.name.split("_")[0] for d in (sweep_dir / ".submitit").glob("[0-9]*_[0-9]*")} - {job}
+    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob(f"{rerun.pop()}_0/*.out"))
+    assert "already completed, skipped" in logs
+
+
+@pytest.mark.slow
+def test_cluster_script_is_idempotent_and_restarts(tmp_path):
+    """README's `scripts/slurm_local.sh`: while the node is up it returns at once; `stop`
+    stops its daemons; started again, the node is idle again (packages already there)."""
+    if os.geteuid() != 0:
+        pytest.skip("scripts/slurm_local.sh starts daemons: it runs as root")
+    script = ["bash", str(REPO / "scripts" / "slurm_local.sh")]
+    again = subprocess.run(script, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0 and "already running" in again.stdout, again.stderr
+    idle_deadline = time.time() + 120  # the other tests' jobs done, so none is cut short
+    while subprocess.run(["squeue", "-h"], capture_output=True, text=True,
+                         check=False).stdout.strip():
+        assert time.time() < idle_deadline, "jobs still in the queue"
+        time.sleep(1)
+    stopped = subprocess.run([*script, "stop"], capture_output=True, text=True, timeout=60,
+                             check=False)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not slurm_running()
+    started = subprocess.run(script, capture_output=True, text=True, timeout=300, check=False)
+    assert started.returncode == 0, started.stderr
+    assert "slurm: running, node" in started.stdout and slurm_running()
