@@ -54,6 +54,28 @@ RUN_BY = {
     "bash scripts/results.sh 1": ("tests/test_scripts.py::test_results_script_stage",),
     **{f"bash scripts/results.sh {n}": ("tests/test_scripts.py::test_results_script_other_stages",)
        for n in range(2, 7)},
+    "sudo bash scripts/slurm_local.sh": (
+        "tests/test_slurm.py::test_cluster_script_is_idempotent_and_restarts",),
+    "sudo bash scripts/slurm_local.sh stop": (
+        "tests/test_slurm.py::test_cluster_script_is_idempotent_and_restarts",),
+    "python -m wdbench -m seed=0,1 trainer.max_epochs=2 hydra/launcher=slurm "
+    "hydra.launcher.cpus_per_task=1 hydra.launcher.mem_gb=1 hydra.launcher.timeout_min=10 "
+    "hydra.launcher.array_parallelism=1 hydra.sweep.dir=runs/grid": (
+        "tests/test_slurm.py::test_interrupted_sweep_reruns_only_its_unfinished_job",),
+    "python -m wdbench +experiment=linear_l2 trainer.devices=2 trainer.strategy=ddp "
+    "trainer.accelerator=cpu threads=1": (
+        "tests/test_ddp.py::test_two_ranks_equal_one_process_with_twice_the_batch",),
+    "python -m wdbench +experiment=lr_lambda_plane": (SHRUNK,),
+    "python -m wdbench +experiment=lr_lambda_plane_sgd_l2": (SHRUNK,),
+    "python -m wdbench +experiment=lambda_vs_data_size": (SHRUNK,),
+    "python scripts/report.py runs/my_plane --out results/my_plane --plane optimizer.lr "
+    "regularizer.strength": (
+        "tests/test_plane_presets.py::test_lr_lambda_plane_preset_stacks_and_reports",),
+    "python scripts/report.py runs/my_sizes --out results/my_sizes --plane data.train_size "
+    "regularizer.strength --data-size": (
+        "tests/test_plane_presets.py::test_lambda_vs_data_size_preset_counts_the_whole_training_set",),
+    **{f"bash scripts/results.sh {n}": ("tests/test_scripts.py::test_results_script_other_stages",)
+       for n in (9, 10)},
     "python scripts/bench_stacked.py": ("tests/test_scripts.py::test_bench_stacked_quick",),
     "python scripts/bench_stacked.py --quick": ("tests/test_scripts.py::test_bench_stacked_quick",),
     "python scripts/benchmark.py --quick": (
