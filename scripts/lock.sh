@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Refresh requirements/lock.txt: exact versions for Python 3.11 on x86-64 Linux, resolved by
+# `uv pip compile` from pyproject.toml's dependencies and its dev and sweep extras, with torch
+# and torchvision held at requirements/pins.txt. uv lives in a throwaway virtual environment,
+# never in .venv; pip installs from the lock (scripts/setup.sh).
+# Extra package indexes (a local mirror): LOCK_INDEX="URL ..." adds them to PyPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tool_dir=$(mktemp -d)
+trap 'rm -rf "$tool_dir"' EXIT
+python3 -m venv "$tool_dir/venv"
+"$tool_dir/venv/bin/python" -m pip install -q uv
+extra=()
+for url in ${LOCK_INDEX:-}; do extra+=(--extra-index-url "$url"); done
+"$tool_dir/venv/bin/uv" pip compile pyproject.toml --extra dev --extra sweep \
+  --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+  --constraint requirements/pins.txt "${extra[@]}" --index-strategy unsafe-best-match \
+  --custom-compile-command "bash scripts/lock.sh" --quiet -o requirements/lock.txt
+echo "[lock] wrote requirements/lock.txt: $(grep -c '^[a-zA-Z]' requirements/lock.txt) packages"
