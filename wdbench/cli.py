@@ -18,10 +18,14 @@ from wdbench.hparams import GROUPS
 from wdbench.interrupt import RunInterrupted
 from wdbench.messages import one_line
 from wdbench.rundir import RunDirTaken, claim, register_resolver
+from wdbench.run_names import register_name_resolvers
 from wdbench.stacked.grid import Job, group_jobs
 from wdbench.stacked.run import run_stack
 from wdbench.summary import write_json_atomic
+from wdbench.swap import record_config, use_own_settings
 from wdbench.sweep import failed_jobs, finished_summary, share_threads
+from wdbench.sweep_progress import ended_sweeps
+from wdbench.sweep_table import summarize_sweep
 from wdbench.train import run
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -29,6 +33,7 @@ log = logging.getLogger("wdbench")
 failed_runs: list[str] = []  # jobs of this process that ended in an error
 pending: list[Job] = []  # jobs of a vectorized sweep, trained as stacks once all are collected
 register_resolver()  # before Hydra composes: the run directories use it
+register_name_resolvers()
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
@@ -37,6 +42,12 @@ def hydra_main(cfg: DictConfig):
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     single = hydra_cfg.mode == RunMode.RUN
+    try:  # an option picked on the command line runs with its own settings, not the experiment's
+        if use_own_settings(cfg, overrides, hydra_cfg.runtime.choices):
+            record_config(cfg, hydra_cfg)
+    except WdbenchError as err:
+        return fail(err, run_dir, single,
+                    summary={"status": "failed", "error": one_line(err), "overrides": overrides})
     if hydra_cfg.mode == RunMode.MULTIRUN:
         # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
         done = finished_summary(run_dir, overrides)
@@ -129,6 +140,8 @@ def main() -> None:
         hydra_main()
         if pending:
             run_pending_stacks()
+        for sweep_dir in ended_sweeps:  # after the stacks: every job has its summary
+            print(summarize_sweep(sweep_dir), flush=True)
     except Exception as err:
         if users_choice == "1" or not is_user_error(err):
             raise
