@@ -22,10 +22,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install -q -r requirements/lock.txt
   # setuptools comes from the lock: no build environment fetched from an index
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
-  echo "$wanted" > "$stamp"
-fi
-.venv/bin/python -c "import torch, pytorch_lightning, hydra; print('[setup] .venv ready: torch', \
+  .venv/bin/python -c "import torch, pytorch_lightning, hydra; print('[setup] .venv ready: torch',
 torch.__version__, '| lightning', pytorch_lightning.__version__, '| hydra', hydra.__version__)"
+  echo "$wanted" > "$stamp"
+else
+  echo "[setup] .venv is up to date with requirements/lock.txt"
+fi
 
 if [ $# -gt 0 ]; then
   exec .venv/bin/python -m wdbench "$@"
