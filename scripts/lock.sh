@@ -3,7 +3,9 @@
 # `uv pip compile` from pyproject.toml's dependencies and its dev and sweep extras, with torch
 # and torchvision held at requirements/pins.txt. uv lives in a throwaway virtual environment,
 # never in .venv; pip installs from the lock (scripts/setup.sh).
-# Extra package indexes (a local mirror): LOCK_INDEX="URL ..." adds them to PyPI.
+# Extra package indexes (a local mirror): LOCK_INDEX="URL ..." adds them to PyPI; by default
+# the ones pip is configured with (`pip config get global.extra-index-url`).
+# LOCK_OUT=FILE writes elsewhere (the tests compare a fresh lock with the committed one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +14,11 @@ trap 'rm -rf "$tool_dir"' EXIT
 python3 -m venv "$tool_dir/venv"
 "$tool_dir/venv/bin/python" -m pip install -q uv
 extra=()
-for url in ${LOCK_INDEX:-}; do extra+=(--extra-index-url "$url"); done
+configured=$(python3 -m pip config get global.extra-index-url 2>/dev/null || true)
+for url in ${LOCK_INDEX:-$configured}; do extra+=(--extra-index-url "$url"); done
 "$tool_dir/venv/bin/uv" pip compile pyproject.toml --extra dev --extra sweep \
   --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
   --constraint requirements/pins.txt "${extra[@]}" --index-strategy unsafe-best-match \
-  --custom-compile-command "bash scripts/lock.sh" --quiet -o requirements/lock.txt
-echo "[lock] wrote requirements/lock.txt: $(grep -c '^[a-zA-Z]' requirements/lock.txt) packages"
+  --custom-compile-command "bash scripts/lock.sh" --quiet -o "${LOCK_OUT:-requirements/lock.txt}"
+echo "[lock] wrote ${LOCK_OUT:-requirements/lock.txt}: $(grep -c '^[a-zA-Z]' \
+  "${LOCK_OUT:-requirements/lock.txt}") packages"

@@ -17,8 +17,8 @@ from wdbench.errors import WdbenchError
 from wdbench.hparams import GROUPS
 from wdbench.interrupt import RunInterrupted
 from wdbench.messages import one_line
-from wdbench.rundir import RunDirTaken, claim, register_resolver
 from wdbench.run_names import register_name_resolvers
+from wdbench.rundir import RunDirTaken, claim, register_resolver
 from wdbench.stacked.grid import Job, group_jobs
 from wdbench.stacked.run import run_stack
 from wdbench.summary import write_json_atomic

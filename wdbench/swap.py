@@ -5,7 +5,7 @@ for AdamW). So a group whose option the command line changed gets what that opti
 without the experiment (its own file, and the data/model tuning file where one applies), plus
 the keys the user typed for it; a typed key the option does not have is refused."""
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from hydra import compose
@@ -43,14 +43,14 @@ def use_own_settings(cfg: DictConfig, overrides: list[str], choices) -> list[str
     return swapped
 
 
-@lru_cache(maxsize=None)
+@cache
 def experiment_choices(experiment: tuple[str, ...]) -> dict:
     """Each group's option as the experiment alone picks it."""
     cfg = compose(config_name="config", overrides=list(experiment), return_hydra_config=True)
     return dict(cfg.hydra.runtime.choices)
 
 
-@lru_cache(maxsize=None)
+@cache
 def options_alone(choices: tuple[tuple[str, str], ...]) -> dict:
     """Each group's settings for these options without an experiment (the data/model tuning
     file included), unresolved."""

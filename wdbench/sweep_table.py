@@ -121,9 +121,9 @@ def next_commands(sweep_dir: Path) -> list[str]:
     tensorboard = bin_dir / "tensorboard"
     report = Path(__file__).resolve().parent.parent / "scripts" / "report.py"
     where = shlex.quote(shown_path(sweep_dir))
+    tensorboard = shown_path(tensorboard) if tensorboard.exists() else "tensorboard"
     return [f"{python} {shlex.quote(shown_path(report))} {where}",
-            f"{shown_path(tensorboard) if tensorboard.exists() else 'tensorboard'} "
-            f"--logdir {where}"]
+            f"{tensorboard} --logdir {where}"]
 
 
 def summarize_sweep(sweep_dir: Path) -> str:

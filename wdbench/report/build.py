@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from wdbench.report import aggregate, collect, markdown, plots
+from wdbench.report.versions import versions_line
 
 KNOB = "regularizer.strength"
 
@@ -104,6 +105,8 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
             f", {busy / 60:.1f} min of wall-clock time with a run going." if busy else ".")
     lines += [
         f"{len(runs)} runs ({finished} completed), read from {reader}.{timing}",
+        "",
+        versions_line(runs["run_dir"]),
         "",
         "## Per configuration (mean ± std over seeds / folds)", "",
         markdown.configurations(table, keys), "",
