@@ -101,6 +101,13 @@ def test_swaps_from_the_command_line(tmp_path):
     weights = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     assert weights["model.layers.0.weight"].norm() <= 0.4 + 1e-6
 
+    typo = run_cli(["+experiment=d2l_synthetic", "regularizer=norm_ball",
+                    "regularizer.strength=0.4", *short], cwd=tmp_path / "typo")
+    assert typo.returncode == 2
+    assert typo.stderr.strip().splitlines()[-1] == ("error: regularizer.strength=0.4 is invalid: "
+                                                    "allowed the keys of regularizer=norm_ball: "
+                                                    "radius, exclude")
+
     result = run_cli(["-m", "+experiment=d2l_synthetic", "regularizer=none,l1", *short],
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -11,6 +11,8 @@ from pathlib import Path
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
+from wdbench.errors import WdbenchError
+
 JOB_RESOLVER = "wdbench_job_dir"
 RUN_RESOLVER = "wdbench_run_label"
 PLAN_FILE = ".wdbench-sweep.json"  # written by the sweep's process before any job starts
@@ -47,7 +49,10 @@ def run_label(*, _root_) -> str:
     config = copy.deepcopy(_root_)
     OmegaConf.set_readonly(config, False)
     hydra = _root_.hydra
-    use_own_settings(config, list(hydra.overrides.task), hydra.runtime.choices)
+    try:
+        use_own_settings(config, list(hydra.overrides.task), hydra.runtime.choices)
+    except WdbenchError:
+        pass  # the run itself stops on it, with its one line and a failed summary
     kind = hydra.runtime.choices.get("regularizer")
     node = config.regularizer
     setting = ("" if kind == "none" else f"_strength={node.strength}" if "strength" in node
