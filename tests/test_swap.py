@@ -101,6 +101,7 @@ def test_swaps_from_the_command_line(tmp_path):
     weights = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     assert weights["model.layers.0.weight"].norm() <= 0.4 + 1e-6
 
+    (tmp_path / "typo").mkdir()
     typo = run_cli(["+experiment=d2l_synthetic", "regularizer=norm_ball",
                     "regularizer.strength=0.4", *short], cwd=tmp_path / "typo")
     assert typo.returncode == 2
