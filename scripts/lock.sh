@@ -15,6 +15,9 @@ python3 -m venv "$tool_dir/venv"
 "$tool_dir/venv/bin/python" -m pip install -q uv
 extra=()
 configured=$(python3 -m pip config get global.extra-index-url 2>/dev/null || true)
+# uv trusts its own root certificates: hand it pip's CA bundle where pip is configured with one
+cert=$(python3 -m pip config get global.cert 2>/dev/null || true)
+if [ -z "${SSL_CERT_FILE:-}" ] && [ -n "$cert" ]; then export SSL_CERT_FILE="$cert"; fi
 for url in ${LOCK_INDEX:-$configured}; do extra+=(--extra-index-url "$url"); done
 "$tool_dir/venv/bin/uv" pip compile pyproject.toml --extra dev --extra sweep \
   --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
