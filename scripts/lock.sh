@@ -4,7 +4,7 @@
 # and torchvision held at requirements/pins.txt. uv lives in a throwaway virtual environment,
 # never in .venv; pip installs from the lock (scripts/setup.sh).
 # Extra package indexes (a local mirror): LOCK_INDEX="URL ..." adds them to PyPI; by default
-# the ones pip is configured with (`pip config get global.extra-index-url`).
+# the ones pip is configured with (`pip config list`: global.extra-index-url).
 # LOCK_OUT=FILE writes elsewhere (the tests compare a fresh lock with the committed one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +14,10 @@ trap 'rm -rf "$tool_dir"' EXIT
 python3 -m venv "$tool_dir/venv"
 "$tool_dir/venv/bin/python" -m pip install -q uv
 extra=()
-configured=$(python3 -m pip config get global.extra-index-url 2>/dev/null || true)
+pip_setting() { python3 -m pip config list 2>/dev/null | sed -n "s/^global\.$1='\(.*\)'\$/\1/p"; }
+configured=$(pip_setting extra-index-url)
 # uv trusts its own root certificates: hand it pip's CA bundle where pip is configured with one
-cert=$(python3 -m pip config get global.cert 2>/dev/null || true)
+cert=$(pip_setting cert)
 if [ -z "${SSL_CERT_FILE:-}" ] && [ -n "$cert" ]; then export SSL_CERT_FILE="$cert"; fi
 for url in ${LOCK_INDEX:-$configured}; do extra+=(--extra-index-url "$url"); done
 "$tool_dir/venv/bin/uv" pip compile pyproject.toml --extra dev --extra sweep \
