@@ -76,6 +76,20 @@ def test_stacked_sweep_table_comes_after_the_stacks_trained(tmp_path):
     assert "[sweep]" not in result.stdout  # jobs are only collected while Hydra sweeps
 
 
+@pytest.mark.slow
+def test_parallel_workers_report_progress_too(tmp_path):
+    """joblib runs the jobs in worker processes: each reads the plan from the sweep directory."""
+    result = run_cli(["-m", "regularizer=l2", "regularizer.strength=0,0.1,1,3",
+                      "hydra/launcher=parallel", "hydra.launcher.n_jobs=2", *SHORT], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    done = [int(n) for n in re.findall(r"\[sweep\] (\d)/4 jobs done", result.stdout)]
+    # one line per job; two jobs ending together may both count the other's summary
+    assert len(done) == 4 and max(done) == 4 and min(done) >= 1
+    [sweep_dir] = (tmp_path / "runs" / "default").glob("multirun_*")
+    with open(sweep_dir / "sweep_summary.csv") as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["completed"] * 4
+
+
 @pytest.mark.parametrize("done, total, done_now, elapsed, expected", [
     (1, 4, 1, 10.0, "[sweep] 1/4 jobs done, about 30 s left"),
     (3, 24, 2, 60.0, "[sweep] 3/24 jobs done, about 10 min left"),  # 1 skipped, 2 ran: 30 s each
