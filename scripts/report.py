@@ -3,6 +3,7 @@
 report.md (mean ± std over seeds/folds per configuration, the λ chosen on validation next to
 the best on test, the runs that did not complete) and plots against λ.
 
+    python scripts/report.py runs/lambda_grid_mlp/multirun_X      # into multirun_X/report/
     python scripts/report.py runs/lambda_grid_mlp/multirun_X --out results/my_report
     python scripts/report.py runs/a runs/b --out r --source tensorboard --curves
     python scripts/report.py runs/plane/* --out r --plane optimizer.lr regularizer.strength
@@ -22,7 +23,8 @@ from wdbench.report.build import KNOB, make_report
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", help="run directories, or folders holding them")
-    parser.add_argument("--out", required=True, help="folder for report.md, CSVs and plots")
+    parser.add_argument("--out", help="folder for report.md, CSVs and plots "
+                        "(default: PATH/report, in the first path)")
     parser.add_argument("--source", choices=["summary", "tensorboard"], default="summary",
                         help="final metrics from summary.json or from the event files")
     parser.add_argument("--knob", action="append", dest="knobs",
@@ -40,6 +42,7 @@ def main() -> None:
     parser.add_argument("--title", default="wdbench report")
     args = parser.parse_args()
     command = "python scripts/report.py " + shlex.join(sys.argv[1:])
+    args.out = args.out or str(Path(args.paths[0]) / "report")
     try:
         report = make_report(args.paths, args.out, args.source, args.knobs or [KNOB],
                              args.select, args.curves, args.title, command, args.plane,

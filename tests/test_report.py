@@ -103,7 +103,14 @@ def test_script_writes_curves(kfold_sweep):
     assert result.returncode == 0, result.stderr
     assert "9 runs, 6 completed" in result.stdout
     assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
-    assert "# k-fold" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "# k-fold" in report
+    # the versions the runs recorded (the failed runs' summaries record none)
+    import platform
+
+    import torch
+    assert f"Versions: python {platform.python_version()}, torch {torch.__version__}, " in report
+    assert "(all 6 runs with a summary); 3 runs without a record." in report
 
 
 def test_lambda_zero_sits_a_decade_left_of_the_smallest():

@@ -20,17 +20,22 @@ from wdbench.interrupt import RunInterrupted
 from wdbench.job import Job
 from wdbench.messages import one_line
 from wdbench.regularizers import kind_info
+from wdbench.run_names import register_name_resolvers
 from wdbench.rundir import RunDirTaken, claim, register_resolver
 from wdbench.stacked.grid import group_jobs
 from wdbench.stacked.run import run_stack
 from wdbench.summary import write_json_atomic
+from wdbench.swap import record_config, use_own_settings
 from wdbench.sweep import failed_jobs, finished_summary, share_threads
+from wdbench.sweep_progress import ended_sweeps
+from wdbench.sweep_table import summarize_sweep
 from wdbench.train import run
 
 log = logging.getLogger("wdbench")
 failed_runs: list[str] = []  # jobs of this process that ended in an error
 pending: list[Job] = []  # jobs of a vectorized sweep, trained as stacks once all are collected
 register_resolver()  # before Hydra composes: the run directories use it
+register_name_resolvers()
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
@@ -39,6 +44,13 @@ def hydra_main(cfg: DictConfig):
     run_dir = Path(hydra_cfg.runtime.output_dir)
     overrides = list(hydra_cfg.overrides.task)
     single = hydra_cfg.mode == RunMode.RUN
+    try:  # an option picked on the command line runs with its own settings, not the experiment's
+        swapped = use_own_settings(cfg, overrides, hydra_cfg.runtime.choices)
+        if swapped and child_rank() == 0:  # the other DDP ranks write nothing
+            record_config(cfg, hydra_cfg)
+    except WdbenchError as err:
+        return fail(err, run_dir, single,
+                    summary={"status": "failed", "error": one_line(err), "overrides": overrides})
     if child_rank() > 0:
         return run_child_rank(cfg, hydra_cfg, run_dir, overrides)
     if hydra_cfg.mode == RunMode.MULTIRUN:
@@ -152,6 +164,8 @@ def main() -> None:
         hydra_main()
         if pending:
             run_pending_stacks()
+        for sweep_dir in ended_sweeps:  # after the stacks: every job has its summary
+            print(summarize_sweep(sweep_dir), flush=True)
     except Exception as err:
         if users_choice == "1" or not is_user_error(err):
             raise

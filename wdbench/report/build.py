@@ -8,6 +8,7 @@ import pandas as pd
 
 from wdbench.errors import WdbenchError
 from wdbench.report import aggregate, collect, markdown, plots, seeds, two_knobs
+from wdbench.report.versions import versions_line
 
 KNOB = "regularizer.strength"
 
@@ -113,6 +114,8 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
             f", {busy / 60:.1f} min of wall-clock time with a run going." if busy else ".")
     lines += [
         f"{len(runs)} runs ({finished} completed), read from {reader}.{timing}",
+        "",
+        versions_line(runs["run_dir"]),
         "",
         "## Per configuration (mean ± std over seeds / folds)", "",
         markdown.configurations(table, keys), "", markdown.interval_note(table), "",

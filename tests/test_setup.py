@@ -1,0 +1,78 @@
+"""README's first line and what it installs: the lock is what the standard tool resolves from
+pyproject.toml, setup's second call skips the install, and the screenshot script makes the
+pictures README shows."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO
+
+
+def packages(lock_text: str) -> set[str]:
+    return {line.strip() for line in lock_text.splitlines() if re.match(r"^[a-z0-9]", line)}
+
+
+@pytest.mark.slow
+def test_lock_is_what_uv_resolves_from_pyproject(tmp_path):
+    """`bash scripts/lock.sh` run afresh pins exactly the committed versions: the lock is the
+    tool's output for this pyproject, not an edited freeze."""
+    out = tmp_path / "lock.txt"
+    result = subprocess.run(["bash", str(REPO / "scripts" / "lock.sh")], check=False,
+                            capture_output=True,
+                            text=True, timeout=600, env={**os.environ, "LOCK_OUT": str(out)})
+    if result.returncode != 0 and "uv" in result.stderr and not out.exists():
+        pytest.skip(f"uv could not be installed or reach an index: {result.stderr[-300:]}")
+    assert result.returncode == 0, result.stderr
+    committed = (REPO / "requirements" / "lock.txt").read_text()
+    assert packages(out.read_text()) == packages(committed)
+    assert {"torch==2.14.1", "torchvision==0.29.1"} <= packages(committed)
+
+
+def test_installed_versions_are_the_locked_ones():
+    """The environment the tests run in has what the lock says, where it came from the lock."""
+    from importlib.metadata import version
+
+    stamp = REPO / ".venv" / ".wdbench-installed"
+    if not stamp.is_file() or not sys.prefix.startswith(str(REPO / ".venv")):
+        pytest.skip("not running in a .venv made by scripts/setup.sh (CI makes one)")
+    pins = dict(p.split("==") for p in packages((REPO / "requirements" / "lock.txt").read_text()))
+    for name in ("torch", "torchvision", "pytorch-lightning", "hydra-core", "numpy"):
+        assert version(name).split("+")[0] == pins[name], name
+
+
+def test_second_setup_call_skips_the_install():
+    stamp = REPO / ".venv" / ".wdbench-installed"
+    if not stamp.is_file():
+        pytest.skip("no .venv made by scripts/setup.sh in this checkout (CI makes one)")
+    started = time.perf_counter()
+    result = subprocess.run(["bash", str(REPO / "scripts" / "setup.sh")], check=False,
+                            capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "is up to date" in result.stdout and "installing" not in result.stdout
+    assert time.perf_counter() - started < 30  # no pip at all: well under a second when idle
+
+
+@pytest.mark.slow
+def test_screenshot_script_captures_tensorboard(tmp_path):
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium not installed (apt-get install chromium): no screenshots")
+    import matplotlib.image
+
+    sweep = "regularizer=l2 regularizer.strength=0,0.1,3 trainer.max_epochs=3"
+    result = subprocess.run(["bash", str(REPO / "scripts" / "screenshots.sh")], check=False,
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "SWEEP": sweep, "OUT": str(tmp_path),
+                                 "PYTHON": sys.executable})
+    assert result.returncode == 0, result.stdout + result.stderr
+    for page in ("timeseries", "hparams"):
+        image = matplotlib.image.imread(tmp_path / f"tensorboard_{page}.png")
+        assert image.shape[:2] == (1000, 1500)
+        header = image[10:40, 600:900, :3].reshape(-1, 3)  # TensorBoard's orange title bar
+        assert ((header[:, 0] > 0.9) & (header[:, 2] < 0.2)).mean() > 0.9, page
+        assert len({tuple(p) for p in image[60:, :, :3].reshape(-1, 3)[::97]}) > 20, page
