@@ -14,9 +14,11 @@ SHRUNK = "tests/test_readme_commands.py::test_readme_command_runs_shrunk"
 CLI = "tests/test_cli.py::"
 
 RUN_BY = {
-    "bash scripts/setup.sh": (CI_SCRIPT,),
-    ". .venv/bin/activate": (CI_SCRIPT,),
-    "python -m pytest -rs": (CI_SCRIPT,),
+    "bash scripts/setup.sh +experiment=mlp_l2": (CI_SCRIPT,),
+    ".venv/bin/python -m pytest -rs": (CI_SCRIPT,),
+    "bash scripts/lock.sh": ("tests/test_setup.py::test_lock_is_what_uv_resolves_from_pyproject",),
+    "python -m wdbench -m +experiment=d2l_synthetic regularizer.strength=0,3 seed=0,1": (
+        "tests/test_sweep_end.py::test_basic_sweep_prints_progress_table_and_next_commands",),
     "python -m wdbench +experiment=mlp_l2": (CLI + "test_mlp_l2_from_another_cwd",),
     "python -m wdbench -m +experiment=d2l_synthetic regularizer.strength=0,3": (
         CLI + "test_two_job_multirun_names_dirs_by_overrides",
