@@ -12,6 +12,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import bias_metrics, evaluate, unregularized_biases, weight_metrics
+from wdbench.span import SpanMetrics
 
 log = logging.getLogger("wdbench")
 PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and the last
@@ -41,6 +42,7 @@ class MeasuredEpochs(pl.Callback):
         self.metric_seconds: list[float] = []
         self._epoch_started = 0.0
         self._epoch_lr = 0.0
+        self.span_metrics = SpanMetrics()  # the first layer's weight in and out of the data's span
 
     def on_train_epoch_start(self, trainer, module) -> None:
         self._epoch_started = time.perf_counter()
@@ -149,6 +151,7 @@ class EpochMetrics(MeasuredEpochs):
                 measured[f"acc/{split}"] = acc
         weights = self.regularizer.named_weights(module.model)
         measured.update(weight_metrics(weights))
+        measured.update(self.span_metrics(self.data, module.model, weights))
         measured.update(bias_metrics(unregularized_biases(module.model, [p for _, p in weights])))
         due = epoch in histogram_epochs(trainer.max_epochs)
         values, stats = to_host(measured, self.histograms(module.model) if due else {})

@@ -66,6 +66,8 @@ class StackedMetrics(MeasuredEpochs):
             measured[f"loss/{split}"] = loss
             if acc is not None:
                 measured[f"acc/{split}"] = acc
+        # Each member's span / null parts, shape (M,), in one batched product.
+        measured.update(self.span_metrics(self.data, model, self.regularizer.named_weights(model)))
         histograms_due = epoch in histogram_epochs(trainer.max_epochs)
         scalars, vectors = {}, {}
         for m in range(members):
