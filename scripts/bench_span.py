@@ -53,8 +53,8 @@ def main() -> None:
             epochs, splits, worst_splits = [], [], []
             for round_ in range(args.rounds):  # A, B, A, B: the machine's drift hits both
                 epochs += loops.plain_epochs(kind, x, y, batch_size, 1, seed=round_)
-                splits.append(seconds(lambda: span.split(weight), 20))
-                worst_splits.append(seconds(lambda: worst.split(weight), 20))
+                splits.append(seconds(lambda w=weight: span.split(w), 20))
+                worst_splits.append(seconds(lambda w=weight: worst.split(w), 20))
             epoch = statistics.median(epochs)
             split, worst_split = statistics.median(splits), statistics.median(worst_splits)
             print(f"| {kind} | {batch_size} | {epoch:.3f} | {split * 1e3:.3f} | "

@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import math
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,7 @@ def reference_curve(rows: list[dict], sizes, tuned: bool) -> list[float]:
     first = rows[0]
     truth = np.full(first["d"], first["true_weight"])
     curve = []
-    for n in sizes:
+    for n in map(int, sizes):
         strength = (optimal_strength(first["d"], n, first["noise_std"], first["truth_norm"])
                     if tuned else 0.0)
         risks = []
@@ -135,7 +136,7 @@ def plot_descent(rows: list[dict], table: list[dict], path: Path) -> None:
     risk_axes.axvline(d, color="grey", linestyle=":", linewidth=1)
     risk_axes.set(yscale="log", xlabel="training examples n (d = 200)",
                   ylabel="test risk  E(ŷ - y)² / 2", title="risk against n")
-    risk_axes.legend(fontsize=8)
+    risk_axes.legend(fontsize=8, loc="upper right")
     dense = np.linspace(min(ns), max(ns), 100)
     first = rows[0]
     lambda_axes.plot(dense, [optimal_strength(d, n, first["noise_std"], first["truth_norm"])
@@ -172,23 +173,23 @@ def optimum_section(rows: list[dict]) -> list[str]:
     star = optimal_strength(first["d"], first["n"], first["noise_std"], first["truth_norm"])
     distance = max(r["distance_to_closed_form"] for r in rows)
     lines = [f"## The ridge optimum at n = d = {first['n']}", "",
-             f"λ* = dσ²/(n‖w*‖²) = {fmt(star)}; {len(rows)} runs, seeds "
-             f"{sorted({r['seed'] for r in rows})}. Largest distance ‖w − w_closed‖ between a "
-             f"trained weight and the exact ridge solution on its data: {distance:.2g}.", "",
+             (f"λ* = dσ²/(n‖w*‖²) = {fmt(star)}; {len(rows)} runs, seeds "
+              f"{sorted({r['seed'] for r in rows})}. Largest distance ‖w − w_closed‖ between a "
+              f"trained weight and the exact ridge solution on its data: {distance:.2g}."), "",
              "| λ | λ/λ* | risk, trained (seed mean) | risk, closed form | test loss |",
              "|---|---|---|---|---|"]
-    for lam in sorted(trained):
+    for (lam,) in sorted(trained):
         lines.append(f"| {fmt(lam)} | {fmt(lam / star)} | {fmt(trained[(lam,)])} | "
                      f"{fmt(closed[(lam,)])} | {fmt(test[(lam,)])} |")
-    best = min(trained, key=trained.get)
-    lines += ["", f"Best λ by trained risk: {fmt(best[0])} (λ* = {fmt(star)})", ""]
+    (best,) = min(trained, key=trained.get)
+    lines += ["", f"Best λ by trained risk: {fmt(best)} (λ* = {fmt(star)})", ""]
     return lines
 
 
 def descent_section(table: list[dict]) -> list[str]:
     lines = ["## Double descent against n (d = 200)", "",
-             "| n | risk λ=0 trained | risk λ=0 closed form | best λ trained | best λ closed "
-             "form (grid) | λ*(n) | risk at best λ trained | closed form |",
+             ("| n | risk λ=0 trained | risk λ=0 closed form | best λ trained | best λ closed "
+              "form (grid) | λ*(n) | risk at best λ trained | closed form |"),
              "|---|---|---|---|---|---|---|---|"]
     for t in table:
         lines.append(
@@ -199,12 +200,12 @@ def descent_section(table: list[dict]) -> list[str]:
     peak_trained = max(table, key=lambda t: t["risk_lambda0_trained"])["n"]
     peak_closed = max(table, key=lambda t: t["risk_lambda0_closed_form"])["n"]
     tuned = [t["risk_best_trained"] for t in table]
-    monotone = all(b <= a for a, b in zip(tuned, tuned[1:]))
+    monotone = all(b <= a for a, b in pairwise(tuned))
     inside = all(t["best_inside_grid"] for t in table)
-    lines += ["", f"- λ = 0: the closed-form risk peaks at n = {peak_closed}, the trained one at "
-              f"n = {peak_trained}.",
-              f"- Best λ on the grid: trained risk non-increasing in n: {monotone}; every best "
-              f"λ strictly inside the grid: {inside}.", ""]
+    lines += ["", (f"- λ = 0: the closed-form risk peaks at n = {peak_closed}, the trained one "
+                   f"at n = {peak_trained}."),
+              (f"- Best λ on the grid: trained risk non-increasing in n: {monotone}; every best "
+               f"λ strictly inside the grid: {inside}."), ""]
     return lines
 
 

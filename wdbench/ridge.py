@@ -14,17 +14,18 @@ def optimal_strength(dim: int, rows: int, noise_std: float, truth_norm: float) -
 
 def ridge_fit(x, y, strength: float) -> tuple[np.ndarray, float]:
     """The exact minimiser (w, b), in float64. The free bias absorbs the means, leaving ridge on
-    centred data. strength = 0: the limit lambda -> 0+, the minimum-norm least-squares w (an
-    interpolant when n <= d)."""
+    centred data. strength = 0: where gradient descent from (w, b) = 0 goes, the least-squares
+    fit of least ||w||^2 + b^2 (the bias is one more weight, on a constant input; its steps
+    stay in the row space of [X, 1]): the minimum-norm interpolant when n <= d + 1."""
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if strength == 0:
+        solution = np.linalg.pinv(np.hstack([x, np.ones((len(x), 1))])) @ y
+        return solution[:-1], float(solution[-1])
     x_mean, y_mean = x.mean(axis=0), y.mean()
     xc, yc = x - x_mean, y - y_mean
-    if strength == 0:
-        weight = np.linalg.pinv(xc) @ yc
-    else:
-        gram = xc.T @ xc / len(x) + strength * np.eye(x.shape[1])
-        weight = np.linalg.solve(gram, xc.T @ yc / len(x))
+    gram = xc.T @ xc / len(x) + strength * np.eye(x.shape[1])
+    weight = np.linalg.solve(gram, xc.T @ yc / len(x))
     return weight, float(y_mean - x_mean @ weight)
 
 
