@@ -6,7 +6,9 @@ a plain PyTorch training epoch, interleaved round by round in this one process.
     python scripts/bench_span.py [--train-size N] [--rounds 3] [--threads 1]
 
 It also times the measurement with the largest basis a 784-input layer can need (392 columns:
-rank d/2, projected on the smaller side), the worst case on any data.
+rank d/2, projected on the smaller side), the worst case on any data. wdbench measures the
+split only up to metrics.span_rows training rows (default 10,000); this script times the basis
+for any size, as `metrics.span_rows=null` would build it.
 """
 
 import argparse

@@ -113,3 +113,21 @@ def test_fashion_mnist_basis_is_of_the_preprocessed_subset(tmp_path, needs_fashi
                                         state["model.layers.0.weight"].numpy())
     assert summary["weight_l2_span"] == pytest.approx(want_in, rel=REL)
     assert summary["weight_l2_null"] == pytest.approx(want_out, rel=REL)
+
+
+def test_span_rows_caps_the_training_set_size(tmp_path):
+    """More training rows than metrics.span_rows: no split, no basis built, nothing logged."""
+    summary = run_config(tmp_path, ["+experiment=d2l_synthetic", "trainer.max_epochs=1",
+                                    "metrics.span_rows=19", "threads=1"])
+    assert "weight_l2_span" not in summary and "weight_l2_null" not in summary
+    with open(tmp_path / "history.csv") as f:
+        assert "weights/l2_null" not in next(csv.reader(f))
+
+
+@pytest.mark.parametrize("value", [0, -5, "many"])
+def test_bad_span_rows_is_one_clear_error(value):
+    from wdbench.errors import ConfigError
+    from wdbench.validate import check_run_settings
+
+    with pytest.raises(ConfigError, match="metrics.span_rows"):
+        check_run_settings(compose_config([f"metrics.span_rows={value}"]))

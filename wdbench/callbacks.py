@@ -35,14 +35,15 @@ class MeasuredEpochs(pl.Callback):
     (on a small training set the evaluation pass costs more than the epoch's training).
     Subclasses say how to `record`."""
 
-    def __init__(self, regularizer, every_n_epochs: int = 1, eval_rows: int | None = None):
+    def __init__(self, regularizer, every_n_epochs: int = 1, eval_rows: int | None = None,
+                 span_rows: int | None = None):
         self.regularizer = regularizer
         self.every_n_epochs, self.eval_rows = every_n_epochs, eval_rows
         self.train_seconds: list[float] = []
         self.metric_seconds: list[float] = []
         self._epoch_started = 0.0
         self._epoch_lr = 0.0
-        self.span_metrics = SpanMetrics()  # the first layer's weight in and out of the data's span
+        self.span_metrics = SpanMetrics(span_rows)  # first layer in and out of the data's span
 
     def on_train_epoch_start(self, trainer, module) -> None:
         self._epoch_started = time.perf_counter()
@@ -68,8 +69,8 @@ class MeasuredEpochs(pl.Callback):
 
 class EpochMetrics(MeasuredEpochs):
     def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1,
-                 eval_rows: int | None = None):
-        super().__init__(regularizer, every_n_epochs, eval_rows)
+                 eval_rows: int | None = None, span_rows: int | None = None):
+        super().__init__(regularizer, every_n_epochs, eval_rows, span_rows)
         self.data = data
         self.loss_fn = loss_fn
         self.history: list[dict] = []

@@ -79,12 +79,14 @@ class SpanMetrics:
     the first measurement from the data module's training inputs (after preprocessing, the
     training subset or fold in use), on the device they live on."""
 
-    def __init__(self):
+    def __init__(self, max_rows: int | None = None):
+        self.max_rows = max_rows
         self.span: InputSpan | None = None
 
     def __call__(self, data, model: nn.Module, named_weights) -> dict[str, torch.Tensor]:
         weight = first_layer_weight(model, named_weights)
-        if weight is None:
+        rows = len(data.splits.train_x)
+        if weight is None or (self.max_rows is not None and rows > self.max_rows):
             return {}
         if self.span is None:
             self.span = InputSpan(data.splits.train_x)

@@ -130,7 +130,7 @@ def prepare(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict 
     module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config,
                                make_scheduler=make_scheduler)
     metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs,
-                           cfg.metrics.eval_rows)
+                           cfg.metrics.eval_rows, cfg.metrics.get("span_rows"))
     report = RunReport(metrics, config, choices, overrides, run_dir)
     stopper = StopOnSignal(run_dir / CHECKPOINT, overrides)
     try:

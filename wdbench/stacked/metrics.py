@@ -45,8 +45,8 @@ def member_slices(model, regularizer, member: int):
 
 class StackedMetrics(MeasuredEpochs):
     def __init__(self, data, regularizer, loggers: list, every_n_epochs: int = 1,
-                 eval_rows: int | None = None):
-        super().__init__(regularizer, every_n_epochs, eval_rows)
+                 eval_rows: int | None = None, span_rows: int | None = None):
+        super().__init__(regularizer, every_n_epochs, eval_rows, span_rows)
         self.data, self.loggers = data, loggers
         members = len(loggers)
         self.histories: list[list[dict]] = [[] for _ in range(members)]

@@ -68,7 +68,7 @@ def run_stack(jobs: list[Job]) -> list[dict]:
     loggers = [TensorBoardLogger(str(job.run_dir), name="", version="", default_hp_metric=False)
                for job in jobs]
     metrics = StackedMetrics(data, regularizer, loggers, cfg.metrics.every_n_epochs,
-                             cfg.metrics.eval_rows)
+                             cfg.metrics.eval_rows, cfg.metrics.get("span_rows"))
     trainer = pl.Trainer(**OmegaConf.to_container(cfg.trainer, resolve=True), logger=False,
                          callbacks=[metrics], enable_checkpointing=False,
                          default_root_dir=str(jobs[0].run_dir))
