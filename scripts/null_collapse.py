@@ -3,7 +3,11 @@ gets no data gradient, so under plain SGD with L2 it is (1 - lr*lambda)^t times 
 value after t steps, whatever lr and lambda are. Plots ||w_null(t)|| / ||w_null(0)|| against
 (1 - lr*lambda)^t for every epoch of every run of a sweep: one line.
 
-    python scripts/null_collapse.py runs/results/1_lecture/null_collapse --out results/1_lecture
+    python scripts/null_collapse.py runs/results/1_lecture/null_collapse --out results/1_lecture \
+        --grid runs/results/1_lecture/grid
+
+With --grid, also writes span_null.md: per lambda of that sweep, the final ||w|| and its parts
+inside and orthogonal to the span of the training inputs (mean over seeds), and the test loss.
 """
 
 import argparse
@@ -33,10 +37,29 @@ def run_points(run_dir: Path) -> tuple[str, np.ndarray, np.ndarray]:
     return f"lr {lr:g}, λ {strength:g}", predicted, null / null[0]
 
 
+def span_null_table(grid: Path) -> str:
+    rows: dict[float, list[dict]] = {}
+    for path in grid.glob("*/summary.json"):
+        summary = json.loads(path.read_text())
+        if summary["status"] == "completed":
+            config = OmegaConf.load(path.parent / ".hydra" / "config.yaml")
+            rows.setdefault(float(config.regularizer.strength), []).append(summary)
+    lines = ["| λ | runs | ‖w‖ | ‖w in span‖ | ‖w orthogonal‖ | test loss |",
+             "|---|---|---|---|---|---|"]
+    for strength, runs in sorted(rows.items()):
+        mean = {k: float(np.mean([r[k] for r in runs]))
+                for k in ("weight_l2", "weight_l2_span", "weight_l2_null", "test_loss")}
+        lines.append(f"| {strength:g} | {len(runs)} | {mean['weight_l2']:.4g} | "
+                     f"{mean['weight_l2_span']:.4g} | {mean['weight_l2_null']:.4g} | "
+                     f"{mean['test_loss']:.4g} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("sweep", type=Path)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--grid", type=Path, help="a lambda sweep: also write span_null.md")
     args = p.parse_args()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -61,6 +84,10 @@ def main() -> None:
     figure.tight_layout()
     args.out.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out / "null_collapse.png")
+    if args.grid:
+        table = span_null_table(args.grid)
+        (args.out / "span_null.md").write_text(table)
+        print(table)
     print(f"{count} runs; largest relative deviation from (1 - lr*lambda)^t over all epochs "
           f"where it is >= {FLOOR:g}: {worst:.2g}")
 

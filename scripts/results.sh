@@ -42,7 +42,7 @@ result_1() {  # the lecture's experiment: synthetic regression, lambda grid incl
   report 1_lecture/kfold "$OUT/1_lecture/kfold" --title "lambda by 5-fold cross-validation"
   report 1_lecture/optuna "$OUT/1_lecture/optuna" --title "lambda by Optuna on validation"
   [ "$STAGE" = runs ] || $PY scripts/null_collapse.py "$OUT/1_lecture/null_collapse" \
-    --out results/1_lecture
+    --out results/1_lecture --grid "$OUT/1_lecture/grid"
 }
 
 result_2() {  # Fashion-MNIST lambda sweeps: softmax regression and MLP, 1k and full set
