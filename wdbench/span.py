@@ -20,14 +20,9 @@ class InputSpan:
     its main one is, for training, undetermined by the data."""
 
     def __init__(self, inputs: torch.Tensor):
-        x = inputs.detach().reshape(len(inputs), -1)
+        x = inputs.detach().reshape(len(inputs), -1).double()
         rows, dim = x.shape
         self.dim = dim
-        if spans_everything(x):  # many rows (Fashion-MNIST): no d x d Gram of all of them
-            self.rank, self.basis_is_null = dim, True
-            self.basis = x.new_zeros(dim, 0)
-            return
-        x = x.double()
         eigenvalues, eigenvectors = torch.linalg.eigh(x.T @ x)
         tolerance = eigenvalues[-1].clamp(min=0) * max(rows, dim) * torch.finfo(x.dtype).eps
         inside = eigenvalues > tolerance
@@ -48,22 +43,6 @@ class InputSpan:
         on_basis = coordinates.flatten(-2).norm(dim=-1)
         rest = (w - coordinates @ self.basis.T).flatten(-2).norm(dim=-1)
         return (rest, on_basis) if self.basis_is_null else (on_basis, rest)
-
-
-def spans_everything(x: torch.Tensor) -> bool:
-    """Whether the rows of x span all d directions by the tolerance above, decided from its
-    first 2d rows alone when it has more (a seeded random sample of the training set): their
-    Gram matrix is below the full one, so if even it has every eigenvalue above ||X||_F^2 *
-    max(n, d) * eps64, which bounds the full tolerance from above, so has the full one. A
-    Cholesky factorisation of the shifted sample Gram tells, at a fraction of an eigh's cost."""
-    rows, dim = x.shape
-    if rows <= 2 * dim:
-        return False
-    sample = x[: 2 * dim].double()
-    squared_norm = sum(chunk.double().square().sum() for chunk in x.split(8192))
-    tolerance = squared_norm * max(rows, dim) * torch.finfo(torch.float64).eps
-    shifted = sample.T @ sample - tolerance * torch.eye(dim, dtype=torch.float64, device=x.device)
-    return int(torch.linalg.cholesky_ex(shifted).info) == 0
 
 
 def first_layer_weight(model: nn.Module, named_weights: list[tuple[str, torch.Tensor]]):
