@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce results/: each report's sweeps, then its report (tables, CSV, plots).
 #
-#   bash scripts/results.sh            # all reports (1-6, 9, 10)
+#   bash scripts/results.sh            # all reports (1-10)
 #   bash scripts/results.sh 1 5        # some of them
 #   STAGE=runs bash scripts/results.sh 2     # only the sweeps; STAGE=report: only the report
 #   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
@@ -35,9 +35,14 @@ result_1() {  # the lecture's experiment: synthetic regression, lambda grid incl
   sweep 1_lecture/grid +experiment=lambda_grid_synthetic $PAR
   sweep 1_lecture/kfold +experiment=lambda_kfold_synthetic $PAR
   sweep 1_lecture/optuna +experiment=lambda_search_synthetic
+  # the part of w outside the span of the 20 inputs, for several lr and lambda (null_collapse.png)
+  sweep 1_lecture/null_collapse -m +experiment=d2l_synthetic optimizer.lr=0.001,0.003,0.01 \
+    regularizer.strength=0.3,1,3,10 $PAR
   report 1_lecture "$OUT/1_lecture/grid" --curves --title "The lecture experiment"
   report 1_lecture/kfold "$OUT/1_lecture/kfold" --title "lambda by 5-fold cross-validation"
   report 1_lecture/optuna "$OUT/1_lecture/optuna" --title "lambda by Optuna on validation"
+  [ "$STAGE" = runs ] || $PY scripts/null_collapse.py "$OUT/1_lecture/null_collapse" \
+    --out results/1_lecture --grid "$OUT/1_lecture/grid"
 }
 
 result_2() {  # Fashion-MNIST lambda sweeps: softmax regression and MLP, 1k and full set
@@ -95,6 +100,13 @@ result_6() {  # label noise 0 / 20% / 40%: the best lambda and its benefit
   report 6_label_noise "$OUT/6_label_noise" "$OUT/2_fashion/mlp_1k" --title "Label noise"
 }
 
+result_7() {  # the best lambda in closed form, and double descent, trained by wdbench
+  sweep 7/ridge_optimum +experiment=ridge_optimum
+  sweep 7/double_descent +experiment=double_descent
+  [ "$STAGE" = runs ] || $PY scripts/ridge_report.py --optimum "$OUT/7/ridge_optimum" \
+    --descent "$OUT/7/double_descent" --out results/7_ridge_optimum_double_descent
+}
+
 result_9() {  # the lr x lambda plane, five arms (Loshchilov & Hutter 2019, Fig. 2)
   # stacked grids train in the sweep's own process: Hydra's basic launcher, one thread
   local arm
@@ -113,7 +125,7 @@ result_10() {  # the best lambda against the training-set size (Wang & Aitchison
     --data-size --title "The best lambda against the training-set size"
 }
 
-for n in "${@:-1 2 3 4 5 6 9 10}"; do
+for n in "${@:-1 2 3 4 5 6 7 8 9 10}"; do
   for one in $n; do
     SECONDS=0
     "result_$one"

@@ -51,8 +51,8 @@ def test_threads_per_job(threads, launcher, cores, env, expected):
 
 
 @pytest.mark.parametrize("experiment,size", [("lambda_grid_mlp", 24), ("lambda_grid_linear", 27),
-                                             ("lambda_grid_synthetic", 27),
-                                             ("lambda_kfold_synthetic", 45)])
+                                             ("lambda_grid_synthetic", 36),
+                                             ("lambda_kfold_synthetic", 60)])
 def test_grid_experiments_are_sweeps(experiment, size):
     """`python -m wdbench +experiment=NAME` (no -m) runs the whole grid."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

@@ -15,6 +15,7 @@ from wdbench.ddp import mean_over_ranks
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.internals import add_summary
 from wdbench.metrics import bias_metrics, evaluate, member_parameters, weight_metrics
+from wdbench.span import SpanMetrics
 
 log = logging.getLogger("wdbench")
 PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and the last
@@ -35,7 +36,8 @@ class EpochMetrics(pl.Callback):
     training). `loggers`: one per member of a stack; None: the trainer's own, for one model."""
 
     def __init__(self, data, regularizer, loss_fn, every_n_epochs: int = 1,
-                 eval_rows: int | None = None, loggers: list | None = None):
+                 eval_rows: int | None = None, loggers: list | None = None,
+                 span_rows: int | None = None):
         self.data, self.regularizer, self.loss_fn = data, regularizer, loss_fn
         self.every_n_epochs, self.eval_rows = every_n_epochs, eval_rows
         self.loggers = loggers
@@ -48,6 +50,7 @@ class EpochMetrics(pl.Callback):
         self._epoch_started = 0.0
         self._epoch_lr = 0.0
         self.resumed = False
+        self.span_metrics = SpanMetrics(span_rows)  # first layer in and out of the data's span
 
     @property
     def history(self) -> list[dict]:
@@ -138,6 +141,10 @@ class EpochMetrics(pl.Callback):
             measured[f"loss/{split}"] = loss
             if acc is not None:
                 measured[f"acc/{split}"] = acc
+        # The first layer's parts in and out of the span of the training inputs (one per
+        # member of a stack), from a basis built once.
+        measured.update(self.span_metrics(self.data, module.model,
+                                          self.regularizer.named_weights(module.model)))
         due = epoch in histogram_epochs(trainer.max_epochs)
         scalars, vectors = {}, {}
         parts = member_parameters(module.model, self.regularizer, module.members)

@@ -9,6 +9,9 @@ from pathlib import Path
 from wdbench.internals import add_summary
 
 LOSS_STYLES = {"train": "-", "val": "--", "test": "-"}
+# The first layer's weight inside the span of the training inputs and orthogonal to it.
+SPLIT_STYLES = {"weights/l2_span": ("--", "tab:green", "in span of inputs (1st layer)"),
+                "weights/l2_null": (":", "tab:red", "orthogonal to it (1st layer)")}
 
 
 def series(history: list[dict], key: str) -> list[float]:
@@ -37,8 +40,16 @@ def draw_curves(history: list[dict], title: str):
     loss_axes.set(yscale="log", xlabel="epoch", ylabel="data loss")
     loss_axes.legend()
     norms = series(history, "weights/l2")
-    norm_axes.plot(epochs, norms, color="tab:purple")
-    positive = [v for v in norms if v > 0]
+    norm_axes.plot(epochs, norms, color="tab:purple", label="||w||")
+    drawn = list(norms)
+    for key, style in SPLIT_STYLES.items():
+        if any(key in row for row in history):
+            part = series(history, key)
+            norm_axes.plot(epochs, part, style[0], color=style[1], label=style[2])
+            drawn += part
+    if len(norm_axes.lines) > 1:
+        norm_axes.legend()
+    positive = [v for v in drawn if v > 0]
     if positive and max(positive) > 10 * min(positive):
         norm_axes.set_yscale("log")  # shrinking by orders of magnitude reads on a log axis
     norm_axes.set(xlabel="epoch", ylabel="||w||2 (regularised weights)")

@@ -18,6 +18,8 @@ FINAL_KEYS = {
     "acc/test": "test_acc",
     "gap/acc": "gap_acc",
     "weights/l2": "weight_l2",
+    "weights/l2_span": "weight_l2_span",
+    "weights/l2_null": "weight_l2_null",
     "weights/l1": "weight_l1",
     "weights/zero_frac": "weight_zero_frac",
     "weights/small_frac": "weight_small_frac",

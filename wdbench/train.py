@@ -111,7 +111,8 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
         model, regularizer, make_optimizer, loss_fn, configs[0], make_scheduler=make_scheduler)
     loggers = [tensorboard_logger(job.run_dir) for job in jobs] if stacked else None
     metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs,
-                           cfg.metrics.eval_rows, loggers=loggers)
+                           cfg.metrics.eval_rows, loggers=loggers,
+                           span_rows=cfg.metrics.get("span_rows"))
     writer = RunWriter(metrics, jobs, configs, [job.choices for job in jobs], loggers)
     callbacks = [metrics, writer]
     if not stacked:  # a signal ends one model's run with a checkpoint that resumes it

@@ -35,6 +35,9 @@ def check_metrics(metrics: DictConfig) -> None:
                           "a positive integer or null (every row)")
     if not isinstance(metrics.figure, bool):
         raise ConfigError("metrics.figure", metrics.figure, "true or false")
+    span_rows = metrics.get("span_rows")
+    if span_rows is not None and not is_count(span_rows):
+        raise ConfigError("metrics.span_rows", span_rows, "a positive integer, or null for always")
 
 
 def check_optimizer(node: DictConfig, make_optimizer) -> None:

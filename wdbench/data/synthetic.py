@@ -1,4 +1,6 @@
-"""The lecture's high-dimensional linear regression: y = 0.05 + sum_i 0.01 * x_i + eps."""
+"""The lecture's high-dimensional linear regression: y = 0.05 + sum_i 0.01 * x_i + eps, with the
+true weight and bias settable (inputs stay N(0, I), so only ||w*|| = true_weight * sqrt(d)
+matters for the risk)."""
 
 import math
 
@@ -13,11 +15,18 @@ TRUE_BIAS = 0.05
 TRUE_WEIGHT = 0.01
 
 
-def generate(count: int, num_inputs: int, noise_std: float, gen: torch.Generator):
+def generate(count: int, num_inputs: int, noise_std: float, gen: torch.Generator,
+             true_weight: float = TRUE_WEIGHT, true_bias: float = TRUE_BIAS):
     x = torch.randn(count, num_inputs, generator=gen)
     noise = noise_std * torch.randn(count, 1, generator=gen)
-    y = x.sum(dim=1, keepdim=True) * TRUE_WEIGHT + TRUE_BIAS + noise
+    y = x.sum(dim=1, keepdim=True) * true_weight + true_bias + noise
     return x, y
+
+
+def check_finite(key: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(key, value, "a finite number")
+    return float(value)
 
 
 def make_synthetic(
@@ -28,6 +37,8 @@ def make_synthetic(
     num_inputs: int = 200,
     noise_std: float = 0.01,
     label_noise: float = 0.0,
+    true_weight: float = TRUE_WEIGHT,
+    true_bias: float = TRUE_BIAS,
     folds=None,
     fold: int = 0,
     seed: int = 0,
@@ -42,10 +53,12 @@ def make_synthetic(
     if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or not (
             0 <= noise_std < math.inf):
         raise ConfigError("data.noise_std", noise_std, "a finite number >= 0")
+    truth = {"true_weight": check_finite("data.true_weight", true_weight),
+             "true_bias": check_finite("data.true_bias", true_bias)}
     gen = torch.Generator().manual_seed(seed)
-    train_x, train_y = generate(train_size, num_inputs, noise_std, gen)
-    val_x, val_y = generate(val_size, num_inputs, noise_std, gen)
-    test_x, test_y = generate(test_size, num_inputs, noise_std, gen)
+    train_x, train_y = generate(train_size, num_inputs, noise_std, gen, **truth)
+    val_x, val_y = generate(val_size, num_inputs, noise_std, gen, **truth)
+    test_x, test_y = generate(test_size, num_inputs, noise_std, gen, **truth)
     if folds is not None:
         keep, held_out = fold_split(train_size, folds, fold, seed)
         val_x, val_y = train_x[held_out], train_y[held_out]
