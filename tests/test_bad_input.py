@@ -26,7 +26,7 @@ def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
     (["regularizer=nope"], "error: regularizer='nope' is invalid: allowed decoupled, elastic_net, l1, "),
     (["+experiment=nope"], "error: experiment='nope' is invalid: allowed adam_l2_vs_adamw, bias_decay, d2l_synth"),
     (["model.hiden=3"], ("error: unknown key model.hiden=3: allowed keys: hidden, dropout, "
-                         "init_std (to add a new key, write +model.hiden=3)")),
+                         "init_std, norm (to add a new key, write +model.hiden=3)")),
     (["regularizer.strength=[1"], "error: cannot parse the override 'regularizer.strength=[1'"),
 ])
 def test_hydra_errors_become_one_line(tmp_path, monkeypatch, capsys, argv, line):

@@ -47,7 +47,7 @@ COLUMNS = {
     "experiment": STRING, "regularizer": STRING, "regularizer.strength": NUMBER,
     "regularizer.radius": NUMBER, "regularizer.l1_ratio": NUMBER, "optimizer": STRING,
     "optimizer.lr": NUMBER, "optimizer.momentum": NUMBER, "model": STRING,
-    "model.hidden": STRING, "model.dropout": NUMBER, "data": STRING, "data.train_size": NUMBER,
+    "model.hidden": STRING, "model.dropout": NUMBER, "model.norm": STRING, "data": STRING, "data.train_size": NUMBER,
     "data.batch_size": NUMBER, "data.label_noise": NUMBER, "seed": NUMBER,
     "trainer.max_epochs": NUMBER, "status": STRING,
 }

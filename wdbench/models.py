@@ -9,10 +9,15 @@ from torch import nn
 
 from wdbench.errors import ConfigError
 
+NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}
+
 
 class MLP(nn.Module):
     """Linear layers with ReLU between them. `hidden=[]` is the linear model: regression d->1
-    on the synthetic data, softmax regression 784->10 on Fashion-MNIST."""
+    on the synthetic data, softmax regression 784->10 on Fashion-MNIST. `norm` puts a batch or
+    layer normalisation after every hidden Linear, before its ReLU: that Linear's weight
+    becomes scale-invariant (the output does not change when it is multiplied by c > 0) and
+    its bias redundant (the normalisation subtracts it again)."""
 
     def __init__(
         self,
@@ -21,6 +26,7 @@ class MLP(nn.Module):
         hidden=(),
         dropout: float = 0.0,
         init_std=None,
+        norm: str | None = None,
     ):
         super().__init__()
         if not isinstance(hidden, Sequence) or isinstance(hidden, str) or any(
@@ -32,10 +38,15 @@ class MLP(nn.Module):
             raise ConfigError("model.dropout", dropout, "a number in [0, 1)")
         if init_std is not None and (not is_number(init_std) or not 0 < init_std < math.inf):
             raise ConfigError("model.init_std", init_std, "a positive number, or null")
+        if norm is not None and norm not in NORMS:
+            raise ConfigError("model.norm", norm, "null, batch or layer")
         widths = [in_features, *hidden]
         layers: list[nn.Module] = []
         for width_in, width_out in pairwise(widths):
-            layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+            layers.append(nn.Linear(width_in, width_out))
+            if norm is not None:
+                layers.append(NORMS[norm](width_out))
+            layers.append(nn.ReLU())
             if dropout:
                 layers.append(nn.Dropout(dropout))
         layers.append(nn.Linear(widths[-1], out_features))
