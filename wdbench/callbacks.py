@@ -12,6 +12,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics import bias_metrics, evaluate, unregularized_biases, weight_metrics
+from wdbench.rotation import rotation_metrics
 
 log = logging.getLogger("wdbench")
 PROGRESS_LINES = 20  # about this many epoch lines per run, plus the first and the last
@@ -196,8 +197,10 @@ def log_scalars(logger, values: dict[str, float], step: int) -> None:
 
 
 def training_means(module, regularizer, lr: float) -> dict:
-    """The epoch's mean minibatch data loss and penalty, its lr and the decay per step."""
+    """The epoch's mean minibatch data loss and penalty, its lr and the decay per step, and
+    each regularised matrix's effective lr and angle per step (rotation.py)."""
     extra = {**module.epoch_means(), "optim/lr": lr}
+    extra.update(rotation_metrics(module, regularizer, lr))
     decay = regularizer.decay_per_step(lr)
     if decay is not None:
         extra["optim/decay_per_step"] = decay
