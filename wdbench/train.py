@@ -129,6 +129,7 @@ def prepare(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict 
     choices = choices or choices_from_targets(config)
     module = RegularizedModule(model, regularizer, make_optimizer, loss_fn, config,
                                make_scheduler=make_scheduler)
+    module.angles.every_n_steps = cfg.metrics.get("angle_every_n_steps", 1)
     metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs,
                            cfg.metrics.eval_rows)
     report = RunReport(metrics, config, choices, overrides, run_dir)

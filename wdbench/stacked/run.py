@@ -65,6 +65,7 @@ def run_stack(jobs: list[Job]) -> list[dict]:
     configs = [OmegaConf.to_container(job.cfg, resolve=True) for job in jobs]
     module = StackedModule(model, regularizer, make_optimizer, data.task, configs[0],
                            make_scheduler=make_scheduler)
+    module.angles.every_n_steps = cfg.metrics.get("angle_every_n_steps", 1)
     loggers = [TensorBoardLogger(str(job.run_dir), name="", version="", default_hp_metric=False)
                for job in jobs]
     metrics = StackedMetrics(data, regularizer, loggers, cfg.metrics.every_n_epochs,
