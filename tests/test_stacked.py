@@ -114,6 +114,10 @@ def test_normalised_members_match_ordinary_runs(tmp_path, norm):
                                    atol=1e-5)
         for metric in METRICS:
             assert member[metric] == pytest.approx(one[metric], rel=1e-4, abs=1e-6), metric
+        for key in ("layer_effective_lr", "layer_angular_update",
+                    "layer_angular_update_predicted"):
+            assert member[key] == pytest.approx(one[key], rel=1e-3), key
+            assert len(member[key]) == 3  # every weight matrix
         model = MLP(10, 1, hidden=[8, 8], norm=norm)
         model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
     if norm == "batch":  # the members' statistics differ: each is its own
