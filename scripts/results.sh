@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce results/: each report's sweeps, then its report (tables, CSV, plots).
 #
-#   bash scripts/results.sh            # all six reports
+#   bash scripts/results.sh            # all seven reports
 #   bash scripts/results.sh 1 5        # some of them
 #   STAGE=runs bash scripts/results.sh 2     # only the sweeps; STAGE=report: only the report
 #   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
@@ -95,7 +95,14 @@ result_6() {  # label noise 0 / 20% / 40%: the best lambda and its benefit
   report 6_label_noise "$OUT/6_label_noise" "$OUT/2_fashion/mlp_1k" --title "Label noise"
 }
 
-for n in "${@:-1 2 3 4 5 6}"; do
+result_8() {  # weight decay with and without batch normalisation: rotational equilibrium
+  sweep 8_normalised -m +experiment=mlp_bn_equilibrium model.norm=null,batch \
+    regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1 $PAR
+  report 8_normalised "$OUT/8_normalised" --title "Weight decay with and without batch normalisation"
+  [ "$STAGE" = runs ] || $PY scripts/plot_rotation.py "$OUT/8_normalised" --out results/8_normalised
+}
+
+for n in "${@:-1 2 3 4 5 6 8}"; do
   for one in $n; do
     SECONDS=0
     "result_$one"
