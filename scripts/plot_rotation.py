@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Per-epoch rotation curves of a λ grid run with and without a normalisation layer: each
 weight matrix's ||w||, effective lr (lr/||w||²) and angle per step against its equilibrium
-prediction. Writes rotation.png (one matrix, a row per model.norm), rotation.csv and
-rotation.md (every matrix's last epoch).
+prediction. Writes rotation.png (one matrix, by position: with and without the norm layers
+its name differs; a row per model.norm), rotation.csv and rotation.md (every matrix's last
+epoch).
 
     python scripts/plot_rotation.py runs/results/8_normalised --out results/8_normalised
 """
@@ -34,7 +35,7 @@ def load_runs(sweep: Path) -> list[dict]:
     return sorted(runs, key=lambda r: (r["norm"], r["strength"]))
 
 
-def plot(runs: list[dict], layer: str, path: Path) -> None:
+def plot(runs: list[dict], position: int, path: Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -47,6 +48,7 @@ def plot(runs: list[dict], layer: str, path: Path) -> None:
     for row, norm in zip(axes, norms):
         for ax, (prefix, ylabel, scale) in zip(row, PANELS):
             for run in (r for r in runs if r["norm"] == norm):
+                layer = list(run["summary"]["layer_l2"])[position]
                 points = [(h["epoch"], h[prefix + layer]) for h in run["history"]
                           if prefix + layer in h and h[prefix + layer] > 0]
                 if points:
@@ -100,13 +102,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep", type=Path, help="a sweep directory of runs")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--layer", default="layers.3.weight", help="the matrix to plot")
+    parser.add_argument("--matrix", type=int, default=1,
+                        help="which weight matrix to plot, 0 = the first (default: the second, "
+                        "hidden to hidden)")
     args = parser.parse_args()
     runs = load_runs(args.sweep)
     if not runs:
         sys.exit(f"no runs with summary.json under {args.sweep}")
     args.out.mkdir(parents=True, exist_ok=True)
-    plot(runs, args.layer, args.out / "rotation.png")
+    plot(runs, args.matrix, args.out / "rotation.png")
     rows = last_rows(runs)
     with open(args.out / "rotation.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))

@@ -15,9 +15,10 @@ NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}
 class MLP(nn.Module):
     """Linear layers with ReLU between them. `hidden=[]` is the linear model: regression d->1
     on the synthetic data, softmax regression 784->10 on Fashion-MNIST. `norm` puts a batch or
-    layer normalisation after every hidden Linear, before its ReLU: that Linear's weight
-    becomes scale-invariant (the output does not change when it is multiplied by c > 0) and
-    its bias redundant (the normalisation subtracts it again)."""
+    layer normalisation after every hidden Linear, before its ReLU. Batch norm makes that
+    Linear's weight scale-invariant (the output does not change when it, or any one row of
+    it, is multiplied by c > 0) and its bias redundant (the batch mean removes it again);
+    layer norm makes the weight and bias scale-invariant together."""
 
     def __init__(
         self,
