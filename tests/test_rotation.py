@@ -44,7 +44,7 @@ def test_angle_per_step_matches_float64(scale):
         before = weight.clone()
         angles.remember([weight])
         weight.copy_(turned(weight, angle, scale, generator))
-        angles.measure([weight], members=None)
+        angles.measure()
         measured = angles.epoch_means()[0].item()
         truth = true_angle(before, weight)
         assert truth == pytest.approx(angle, rel=2e-2)  # the float32 weights' own rounding
@@ -54,12 +54,12 @@ def test_angle_per_step_matches_float64(scale):
 def test_stacked_angles_are_each_members_own():
     generator = torch.Generator().manual_seed(1)
     stack = torch.randn(3, 64, 32, generator=generator)
-    angles = AngularUpdates()
+    angles = AngularUpdates(members=3)
     before = stack.clone()
     angles.remember([stack])
     for m, angle in enumerate((1e-3, 0.02, 0.5)):
         stack[m] = turned(stack[m], angle, 0.99, generator)
-    angles.measure([stack], members=3)
+    angles.measure()
     measured = angles.epoch_means()[0]
     for m in range(3):
         assert measured[m].item() == pytest.approx(true_angle(before[m], stack[m]), rel=1e-3)
@@ -71,7 +71,7 @@ def test_every_nth_step_is_measured():
     for _ in range(7):
         angles.remember([weight])
         weight.mul_(1.01).add_(0.01)
-        angles.measure([weight], members=None)
+        angles.measure()
     assert len(angles.records) == 3  # steps 1, 4 and 7
 
 

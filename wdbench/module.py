@@ -37,7 +37,8 @@ class RegularizedModule(pl.LightningModule):
         self.config = config or {}
         self.automatic_optimization = False  # training_step runs the minibatch loop itself
         self.stop_on_nonfinite = True  # a stacked grid freezes diverged members instead
-        self.angles = AngularUpdates()  # each matrix's angle per step (rotation.py)
+        # each matrix's angle per step (rotation.py)
+        self.angles = AngularUpdates(members=regularizer.members)
         self.reset_epoch_sums()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -99,7 +100,7 @@ class RegularizedModule(pl.LightningModule):
         self.regularizer.before_update(self.model, lr)
         optimizer.step()
         self.regularizer.after_step(self.model, lr)
-        self.angles.measure(rotating, self.regularizer.members)
+        self.angles.measure()
         optimizer.zero_grad(set_to_none=True)
 
     def on_train_epoch_end(self) -> None:

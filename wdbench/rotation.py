@@ -26,17 +26,20 @@ def matrices(named_weights: list, members: int | None) -> list[tuple[str, torch.
     return [(n, p) for n, p in named_weights if p.ndim - lead >= 2]
 
 
-def member_norms(tensors: list[torch.Tensor], members: int | None) -> list[torch.Tensor]:
-    # One norm per tensor: torch._foreach_norm is slower on the CPU for large matrices.
-    lead = 0 if members is None else 1
-    return [t.flatten(lead).norm(dim=-1) for t in tensors]
+def flat(tensors: list[torch.Tensor], members: int | None) -> list[torch.Tensor]:
+    """Views of (M, ...) tensors as (M, n), or of others as (n,): reductions over them need
+    no reshaping each step."""
+    return [t.detach().view(-1) if members is None else t.detach().view(members, -1)
+            for t in tensors]
 
 
-def member_dots(a: list[torch.Tensor], b: list[torch.Tensor], members: int | None):
+def norms_and_dots(moved: list[torch.Tensor], after: list[torch.Tensor], members: int | None):
+    """[||moved_i||, ..., ||after_i||, ..., moved_i·after_i, ...] per matrix (per member)."""
     if members is None:
-        return [torch.dot(x.view(-1), y.view(-1)) for x, y in zip(a, b)]
-    return [torch.bmm(x.flatten(1).unsqueeze(1), y.flatten(1).unsqueeze(2)).view(-1)
-            for x, y in zip(a, b)]
+        return ([torch.linalg.vector_norm(t) for t in (*moved, *after)]
+                + [torch.dot(a, b) for a, b in zip(moved, after)])
+    return ([torch.linalg.vector_norm(t, dim=1) for t in (*moved, *after)]
+            + [(a * b).sum(1) for a, b in zip(moved, after)])
 
 
 class AngularUpdates:
@@ -50,10 +53,12 @@ class AngularUpdates:
     over those steps estimates the mean over all of them without bias (minibatches come in a
     random order)."""
 
-    def __init__(self, every_n_steps: int = 1):
+    def __init__(self, every_n_steps: int = 1, members: int | None = None):
         self.every_n_steps = every_n_steps
-        self.before: list[torch.Tensor] = []
-        self.following: list[int] = []  # ids of the parameters `before` copies
+        self.members = members  # a stacked grid's member count: dim 0 of every weight
+        self.before: list[torch.Tensor] = []  # flat copies of the weights before the step
+        self.weights: list[torch.Tensor] = []  # flat views of the weights themselves
+        self.following: list[int] = []  # the weights' storage `before` copies
         self.records: list[torch.Tensor] = []
         self.steps = 0  # steps seen this epoch, measured or not
         self.due = False
@@ -68,23 +73,23 @@ class AngularUpdates:
         self.steps += 1
         if not self.due:
             return
-        ids = [id(w) for w in weights]
-        if ids != self.following:
-            self.before = [w.detach().clone() for w in weights]
-            self.following = ids
+        storage = [w.data_ptr() for w in weights]
+        if storage != self.following:  # first step, or the weights moved (another device)
+            self.weights = flat(weights, self.members)
+            self.before = [w.clone() for w in self.weights]
+            self.following = storage
         elif weights:
-            torch._foreach_copy_(self.before, weights)
+            torch._foreach_copy_(self.before, self.weights)
 
     @torch.no_grad()
-    def measure(self, weights: list[torch.Tensor], members: int | None) -> None:
-        if not weights or not self.due:
+    def measure(self) -> None:
+        if not self.weights or not self.due:
             return
-        torch._foreach_sub_(self.before, weights)  # before := w_before − w_after, in place
-        norms = member_norms([*self.before, *weights], members)  # ||Δw||, then ||w_after||
-        dots = member_dots(self.before, weights, members)
-        # Few calls per step whatever the number of matrices: on a small model each costs
-        # more than its arithmetic.
-        self.records.append(torch.stack([*norms, *dots]))
+        torch._foreach_sub_(self.before, self.weights)  # before := w_before − w_after
+        # One record per step whatever the number of matrices: on a small model each call
+        # costs more than its arithmetic.
+        self.records.append(torch.stack(norms_and_dots(self.before, self.weights,
+                                                       self.members)))
 
     def epoch_means(self) -> torch.Tensor | None:
         """The mean angle per matrix over the epoch's steps: (L,) or (L, M); None if none."""
