@@ -183,7 +183,9 @@ def rotation_metrics(module, regularizer, lr: float) -> dict:
     metrics = {}
     for name, param in named:
         squared = param.square().sum() if members is None else param.flatten(1).square().sum(1)
-        metrics[EFFECTIVE_LR + name] = lr / squared
+        # A matrix of zeros (l1_prox makes them) has no direction: a huge but finite value,
+        # so that it is not taken for a divergence.
+        metrics[EFFECTIVE_LR + name] = lr / squared.clamp_min(torch.finfo(squared.dtype).tiny)
     means = module.angles.epoch_means()
     if means is not None:
         for (name, _), angle in zip(named, means):
