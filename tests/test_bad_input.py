@@ -149,3 +149,12 @@ def test_root_that_is_a_file(tmp_path):
     with pytest.raises(ConfigError, match="data.root="):
         run_config(tmp_path / "run", fashion_run(tmp_path / "file"))
 
+
+
+def test_batch_norm_with_a_last_minibatch_of_one_row_stops_at_start_up(tmp_path):
+    """17 training rows in minibatches of 8 leave one row: batch norm cannot train on it."""
+    overrides = ["model=mlp", "model.hidden=[4]", "model.norm=batch", "data.train_size=17",
+                 "data.batch_size=8", "trainer.max_epochs=1", "threads=1"]
+    with pytest.raises(ConfigError, match="data.batch_size"):
+        run_config(tmp_path, overrides)
+    assert not (tmp_path / "checkpoints").exists()

@@ -59,6 +59,16 @@ class MLP(nn.Module):
         return self.layers(x)
 
 
+def check_batch_norm_rows(model: nn.Module, train_rows: int, batch_size: int) -> None:
+    """Batch norm cannot train on a minibatch of one row (no variance): the epoch's last
+    minibatch must not be one."""
+    if train_rows % batch_size == 1 and any(isinstance(m, nn.BatchNorm1d)
+                                            for m in model.modules()):
+        raise ConfigError("data.batch_size", batch_size,
+                          f"a size that does not leave a last minibatch of one row of the "
+                          f"{train_rows} training rows (model.norm=batch needs two or more)")
+
+
 def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

@@ -20,6 +20,7 @@ from wdbench.callbacks import EpochMetrics
 from wdbench.errors import ConfigError, WdbenchError
 from wdbench.hparams import choices_from_targets
 from wdbench.interrupt import RunInterrupted, StopOnSignal, interruption_summary, raise_on_signal
+from wdbench.models import check_batch_norm_rows
 from wdbench.module import LOSSES, RegularizedModule
 from wdbench.resume import CHECKPOINT, checkpoint_to_resume
 from wdbench.run_report import RunReport
@@ -124,6 +125,7 @@ def prepare(cfg: DictConfig, run_dir: Path, overrides: list[str], choices: dict 
 
     data = build(cfg.data, seed=cfg.seed)
     model = build(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
+    check_batch_norm_rows(model, len(data.splits.train_x), data.batch_size)
     make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
     loss_fn = LOSSES[data.task]
     choices = choices or choices_from_targets(config)

@@ -15,6 +15,7 @@ from pytorch_lightning.loggers import TensorBoardLogger
 from wdbench.errors import ConfigError
 from wdbench.figure import save_curves
 from wdbench.hparams import choices_from_targets, run_hparams, write_hparams
+from wdbench.models import check_batch_norm_rows
 from wdbench.resume import CHECKPOINT
 from wdbench.run_report import FIGURE_FILE, run_title
 from wdbench.stacked.grid import PER_MEMBER, Job, member_values
@@ -61,7 +62,9 @@ def run_stack(jobs: list[Job]) -> list[dict]:
     make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None
     pl.seed_everything(cfg.seed, verbose=False)
     data = build(cfg.data, seed=cfg.seed)
-    model = StackedMLP(member_models(cfg, data, len(jobs)))
+    members = member_models(cfg, data, len(jobs))
+    check_batch_norm_rows(members[0], len(data.splits.train_x), data.batch_size)
+    model = StackedMLP(members)
     configs = [OmegaConf.to_container(job.cfg, resolve=True) for job in jobs]
     module = StackedModule(model, regularizer, make_optimizer, data.task, configs[0],
                            make_scheduler=make_scheduler)
