@@ -27,7 +27,7 @@ def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
     (["regularizer=nope"], "error: regularizer='nope' is invalid: allowed decoupled, elastic_net, l1, "),
     (["+experiment=nope"], "error: experiment='nope' is invalid: allowed adam_l2_vs_adamw, bias_decay, d2l_synth"),
     (["model.hiden=3"], ("error: unknown key model.hiden=3: allowed keys: hidden, dropout, "
-                         "init_std (to add a new key, write +model.hiden=3)")),
+                         "init_std, norm (to add a new key, write +model.hiden=3)")),
     (["regularizer.strength=[1"], "error: cannot parse the override 'regularizer.strength=[1'"),
 ])
 def test_hydra_errors_become_one_line(tmp_path, monkeypatch, capsys, argv, line):
@@ -181,3 +181,12 @@ def test_root_that_is_a_file(tmp_path):
     with pytest.raises(ConfigError, match="data.root="):
         run_config(tmp_path / "run", fashion_run(tmp_path / "file"))
 
+
+
+def test_batch_norm_with_a_last_minibatch_of_one_row_stops_at_start_up(tmp_path):
+    """17 training rows in minibatches of 8 leave one row: batch norm cannot train on it."""
+    overrides = ["model=mlp", "model.hidden=[4]", "model.norm=batch", "data.train_size=17",
+                 "data.batch_size=8", "trainer.max_epochs=1", "threads=1"]
+    with pytest.raises(ConfigError, match="data.batch_size"):
+        run_config(tmp_path, overrides)
+    assert not (tmp_path / "checkpoints").exists()

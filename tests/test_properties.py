@@ -102,6 +102,8 @@ INVALID = [
     Bad("model.dropout", floats(1.0, 1e9) | negative | non_finite | words, "model.dropout",
         ("model=mlp",)),
     Bad("model.init_std", not_positive | non_finite | words, "model.init_std"),
+    Bad("model.norm", words.filter(lambda w: w not in ("batch", "layer")), "model.norm",
+        ("model=mlp",)),
     Bad("seed", st.integers(max_value=-1) | st.integers(min_value=2**32) | floats(0.5, 9.5)
         | words, "seed"),
     Bad("threads", st.integers(max_value=0) | words, "threads"),

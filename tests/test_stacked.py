@@ -172,3 +172,29 @@ def test_a_kind_nobody_declared_trains_each_job_on_its_own(tmp_path):
     summaries = [json.loads(p.read_text()) for p in (tmp_path / "sweep").glob("*/summary.json")]
     assert len(summaries) == 2
     assert all(s["status"] == "completed" and "stacked" not in s for s in summaries)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_normalised_members_match_ordinary_runs(tmp_path, norm):
+    """Each member keeps its own normalisation statistics and affine parameters: weights,
+    running statistics and metrics equal its ordinary run's, and its checkpoint loads into an
+    ordinary MLP with the same norm."""
+    base = [*TINY, "model=mlp", "model.hidden=[8,8]", f"model.norm={norm}",
+            "optimizer.lr=0.05", "optimizer.momentum=0.9", "regularizer=l2"]
+    ordinary, stacked = ordinary_and_stacked(tmp_path, base, "strength", [0.01, 1.0])
+    for i, (one, member) in enumerate(zip(ordinary, stacked)):
+        assert member["status"] == one["status"] == "completed"
+        state = weights(tmp_path / f"stacked{i}")
+        torch.testing.assert_close(state, weights(tmp_path / f"ordinary{i}"), rtol=1e-4,
+                                   atol=1e-5)
+        for metric in METRICS:
+            assert member[metric] == pytest.approx(one[metric], rel=1e-4, abs=1e-6), metric
+        for key in ("layer_effective_lr", "layer_angular_update",
+                    "layer_angular_update_predicted"):
+            assert member[key] == pytest.approx(one[key], rel=1e-3), key
+            assert len(member[key]) == 3  # every weight matrix
+        model = MLP(10, 1, hidden=[8, 8], norm=norm)
+        model.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
+    if norm == "batch":  # the members' statistics differ: each is its own
+        means = [weights(tmp_path / f"stacked{i}")["model.layers.1.running_mean"] for i in (0, 1)]
+        assert not torch.allclose(means[0], means[1])

@@ -15,6 +15,7 @@ from wdbench.ddp import mean_over_ranks
 from wdbench.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.internals import add_summary
 from wdbench.metrics import bias_metrics, evaluate, member_parameters, weight_metrics
+from wdbench.rotation import rotation_metrics
 from wdbench.span import SpanMetrics
 
 log = logging.getLogger("wdbench")
@@ -220,8 +221,10 @@ def log_scalars(logger, values: dict[str, float], step: int) -> None:
 
 
 def training_means(module, regularizer, lr: float) -> dict:
-    """The epoch's mean minibatch data loss and penalty, its lr and the decay per step."""
+    """The epoch's mean minibatch data loss and penalty, its lr and the decay per step, and
+    each regularised matrix's effective lr and angle per step (rotation.py)."""
     extra = {**mean_over_ranks(module.trainer, module.epoch_means()), "optim/lr": lr}
+    extra.update(rotation_metrics(module, regularizer, lr))
     decay = regularizer.decay_per_step(lr)
     if decay is not None:
         extra["optim/decay_per_step"] = decay

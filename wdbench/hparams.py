@@ -48,7 +48,7 @@ COLUMNS = {
     "experiment": STRING, "regularizer": STRING,
     **{f"regularizer.{key}": NUMBER for key in hparam_keys()}, "optimizer": STRING,
     "optimizer.lr": NUMBER, "optimizer.momentum": NUMBER, "model": STRING,
-    "model.hidden": STRING, "model.dropout": NUMBER, "data": STRING, "data.train_size": NUMBER,
+    "model.hidden": STRING, "model.dropout": NUMBER, "model.norm": STRING, "data": STRING, "data.train_size": NUMBER,
     "data.batch_size": NUMBER, "data.label_noise": NUMBER, "seed": NUMBER,
     "trainer.max_epochs": NUMBER, "status": STRING,
 }

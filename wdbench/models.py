@@ -10,10 +10,16 @@ from torch import nn
 from wdbench.checks import is_count, is_number
 from wdbench.errors import ConfigError
 
+NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}
+
 
 class MLP(nn.Module):
     """Linear layers with ReLU between them. `hidden=[]` is the linear model: regression d->1
-    on the synthetic data, softmax regression 784->10 on Fashion-MNIST."""
+    on the synthetic data, softmax regression 784->10 on Fashion-MNIST. `norm` puts a batch or
+    layer normalisation after every hidden Linear, before its ReLU. Batch norm makes that
+    Linear's weight scale-invariant (the output does not change when it, or any one row of
+    it, is multiplied by c > 0) and its bias redundant (the batch mean removes it again);
+    layer norm makes the weight and bias scale-invariant together."""
 
     def __init__(
         self,
@@ -22,6 +28,7 @@ class MLP(nn.Module):
         hidden=(),
         dropout: float = 0.0,
         init_std=None,
+        norm: str | None = None,
     ):
         super().__init__()
         if not isinstance(hidden, Sequence) or isinstance(hidden, str) or any(
@@ -33,10 +40,15 @@ class MLP(nn.Module):
             raise ConfigError("model.dropout", dropout, "a number in [0, 1)")
         if init_std is not None and (not is_number(init_std) or not 0 < init_std < math.inf):
             raise ConfigError("model.init_std", init_std, "a positive number, or null")
+        if norm is not None and norm not in NORMS:
+            raise ConfigError("model.norm", norm, "null, batch or layer")
         widths = [in_features, *hidden]
         layers: list[nn.Module] = []
         for width_in, width_out in pairwise(widths):
-            layers += [nn.Linear(width_in, width_out), nn.ReLU()]
+            layers.append(nn.Linear(width_in, width_out))
+            if norm is not None:
+                layers.append(NORMS[norm](width_out))
+            layers.append(nn.ReLU())
             if dropout:
                 layers.append(nn.Dropout(dropout))
         layers.append(nn.Linear(widths[-1], out_features))
@@ -46,6 +58,16 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x)
+
+
+def check_batch_norm_rows(model: nn.Module, train_rows: int, batch_size: int) -> None:
+    """Batch norm cannot train on a minibatch of one row (no variance): the epoch's last
+    minibatch must not be one."""
+    if train_rows % batch_size == 1 and any(isinstance(m, nn.BatchNorm1d)
+                                            for m in model.modules()):
+        raise ConfigError("data.batch_size", batch_size,
+                          f"a size that does not leave a last minibatch of one row of the "
+                          f"{train_rows} training rows (model.norm=batch needs two or more)")
 
 
 def init_normal(model: nn.Module, std: float) -> None:

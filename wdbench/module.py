@@ -11,6 +11,7 @@ from torch import nn
 from wdbench.ddp import sum_over_ranks
 from wdbench.internals import count_optimizer_steps
 from wdbench.regularizers import Regularizer
+from wdbench.rotation import AngularUpdates, rotating_weights
 
 log = logging.getLogger("wdbench")
 CHECK_EVERY = 10  # steps between divergence checks within an epoch (CPU)
@@ -55,6 +56,8 @@ class RegularizedModule(pl.LightningModule):
         self.loss_fn = loss_fn
         self.config = config or {}
         self.automatic_optimization = False  # training_step runs the minibatch loop itself
+        # each matrix's angle per step (rotation.py)
+        self.angles = AngularUpdates(members=regularizer.members)
         self.reset_epoch_sums()
 
     @property
@@ -71,6 +74,7 @@ class RegularizedModule(pl.LightningModule):
         for name in ("data_loss_sum", "penalty_sum"):
             self.register_buffer(name, torch.zeros((), device=self.device), persistent=False)
         self.steps = 0
+        self.angles.reset()
 
     def on_train_epoch_start(self) -> None:
         self.reset_epoch_sums()
@@ -134,9 +138,12 @@ class RegularizedModule(pl.LightningModule):
         regularised weights (Regularizer.param_groups puts them first), so its lr is the one
         decoupled decay follows, scheduled or not."""
         lr = optimizer.param_groups[0]["lr"]
+        rotating = rotating_weights(self.regularizer, self.model)
+        self.angles.remember(rotating)
         self.regularizer.before_update(self.model, lr)
         optimizer.step()
         self.regularizer.after_step(self.model, lr)
+        self.angles.measure()
         optimizer.zero_grad(set_to_none=True)
 
     def on_train_epoch_end(self) -> None:
@@ -160,7 +167,8 @@ class RegularizedModule(pl.LightningModule):
         # A checkpoint written mid-epoch (interruption) resumes the epoch's sums too.
         checkpoint["wdbench_epoch_sums"] = {"data_loss_sum": self.data_loss_sum.cpu(),
                                             "penalty_sum": self.penalty_sum.cpu(),
-                                            "steps": self.steps}
+                                            "steps": self.steps,
+                                            "angles": self.angles.state_dict()}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         sums = checkpoint.get("wdbench_epoch_sums")
@@ -168,4 +176,5 @@ class RegularizedModule(pl.LightningModule):
             self.data_loss_sum.copy_(sums["data_loss_sum"])
             self.penalty_sum.copy_(sums["penalty_sum"])
             self.steps = sums["steps"]
+            self.angles.load_state_dict(sums.get("angles", {}), self.device)
 

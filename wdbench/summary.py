@@ -28,7 +28,10 @@ FINAL_KEYS = {
 }
 LAYER_PREFIX = "weights/l2_layer/"
 # Per-parameter final values beside layer_l2: summary key -> tag prefix.
-LAYER_KEYS = {"layer_spectral": "weights/spectral_layer/", "bias_layer_l2": "bias/l2_layer/"}
+LAYER_KEYS = {"layer_spectral": "weights/spectral_layer/", "bias_layer_l2": "bias/l2_layer/",
+              "layer_effective_lr": "weights/effective_lr_layer/",
+              "layer_angular_update": "weights/angular_update_layer/",
+              "layer_angular_update_predicted": "weights/angular_update_predicted_layer/"}
 
 
 def finite_or_none(value):

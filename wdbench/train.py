@@ -22,6 +22,7 @@ from wdbench.ddp import child_rank
 from wdbench.errors import ConfigError
 from wdbench.interrupt import RunInterrupted, StopOnSignal, raise_on_signal
 from wdbench.job import Job
+from wdbench.models import check_batch_norm_rows
 from wdbench.module import LOSSES, RegularizedModule
 from wdbench.resume import CHECKPOINT, checkpoint_to_resume
 from wdbench.validate import check_optimizer, check_run_settings, explain_trainer_error
@@ -103,12 +104,15 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
 
     data = build(cfg.data, seed=cfg.seed)
     model = build(cfg.model, in_features=data.num_features, out_features=data.num_outputs)
+    check_batch_norm_rows(model, len(data.splits.train_x), data.batch_size)
     make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
     loss_fn = LOSSES[data.task]
+    check_batch_norm_rows(model, len(data.splits.train_x), data.batch_size)
     if stacked:  # every member initialised exactly as its ordinary run would be
         model = stacking.model([model] + [copy.deepcopy(model) for _ in jobs[1:]])
     module = (stacking.module if stacked else RegularizedModule)(
         model, regularizer, make_optimizer, loss_fn, configs[0], make_scheduler=make_scheduler)
+    module.angles.every_n_steps = cfg.metrics.angle_every_n_steps
     loggers = [tensorboard_logger(job.run_dir) for job in jobs] if stacked else None
     metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs,
                            cfg.metrics.eval_rows, loggers=loggers,

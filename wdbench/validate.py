@@ -33,6 +33,9 @@ def check_metrics(metrics: DictConfig) -> None:
     if metrics.eval_rows is not None and not is_count(metrics.eval_rows):
         raise ConfigError("metrics.eval_rows", metrics.eval_rows,
                           "a positive integer or null (every row)")
+    if not is_count(metrics.get("angle_every_n_steps", 1)):
+        raise ConfigError("metrics.angle_every_n_steps", metrics.angle_every_n_steps,
+                          "a positive integer (1 = every step)")
     if not isinstance(metrics.figure, bool):
         raise ConfigError("metrics.figure", metrics.figure, "true or false")
     span_rows = metrics.get("span_rows")

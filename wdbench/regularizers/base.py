@@ -116,6 +116,13 @@ class Regularizer:
         """The factor the weights shrink by each step, where the kind has one (for logging)."""
         return None
 
+    def decay_rates(self, lr: float) -> tuple | None:
+        """For kinds that act as a weight decay and nothing else: (λ of an L2 term in the
+        gradient, shrink per step outside the optimizer), besides the optimizer's own
+        weight_decay; None for every other kind. The equilibrium prediction (rotation.py)
+        follows from these."""
+        return None
+
 
 class NoRegularizer(Regularizer):
     """`regularizer=none`: no penalty, no decay, no constraint."""

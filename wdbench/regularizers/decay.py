@@ -18,6 +18,9 @@ class WeightDecay(Regularizer):
     def decay_per_step(self, lr: float) -> float | None:
         return lr * self.strength  # exact for SGD and AdamW; Adam rescales it per weight
 
+    def decay_rates(self, lr: float) -> tuple | None:
+        return 0.0, 0.0  # the decay is the optimizer's own weight_decay
+
 
 class Decoupled(Regularizer):
     """w <- w - lr·lambda·w every step, whatever the optimizer (Loshchilov & Hutter's SGDW and
@@ -38,6 +41,9 @@ class Decoupled(Regularizer):
 
     def decay_per_step(self, lr: float) -> float | None:
         return lr * self.strength if self.scale_by_lr else self.strength
+
+    def decay_rates(self, lr: float) -> tuple | None:
+        return 0.0, self.decay_per_step(lr)
 
     @torch.no_grad()
     def before_update(self, model: nn.Module, lr: float) -> None:

@@ -23,6 +23,9 @@ class L2(Regularizer):
     def decay_per_step(self, lr: float) -> float | None:
         return lr * self.strength
 
+    def decay_rates(self, lr: float) -> tuple | None:
+        return self.strength, 0.0
+
 
 class L1(Regularizer):
     """lambda·||w||₁ added to the loss. Autograd's gradient of |w| is sign(w) (0 at 0): the

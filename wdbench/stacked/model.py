@@ -1,10 +1,13 @@
 """M MLPs of one architecture as one module: each nn.Linear becomes a StackedLinear whose
-weight has shape (M, out, in), so a layer is one batched matmul for all members. Parameter
+weight has shape (M, out, in), so a layer is one batched matmul for all members, and each
+normalisation layer its stacked twin (stacked/norm.py). Parameter
 names match the ordinary MLP's (`layers.0.weight`, ...), so exclude rules and checkpoints carry
 over; the member dimension is always dim 0."""
 
 import torch
 from torch import nn
+
+from wdbench.stacked.norm import STACKED
 
 
 class StackedLinear(nn.Module):
@@ -28,6 +31,8 @@ class StackedMLP(nn.Module):
         for position, layer in enumerate(members[0].layers):
             if isinstance(layer, nn.Linear):
                 layers.append(StackedLinear([m.layers[position] for m in members]))
+            elif type(layer) in STACKED:  # each member keeps its own statistics
+                layers.append(STACKED[type(layer)]([m.layers[position] for m in members]))
             else:
                 layers.append(layer)  # ReLU and Dropout act elementwise
         self.layers = nn.Sequential(*layers)
