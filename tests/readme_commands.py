@@ -77,7 +77,17 @@ RUN_BY = {
     "regularizer.strength --data-size": (
         "tests/test_plane_presets.py::test_lambda_vs_data_size_preset_counts_the_whole_training_set",),
     **{f"bash scripts/results.sh {n}": ("tests/test_scripts.py::test_results_script_other_stages",)
-       for n in (9, 10)},
+       for n in (7, 8, 9, 10)},
+    "python -m wdbench +experiment=d2l_synthetic": (SHRUNK,),
+    "python -m wdbench +experiment=ridge_optimum": (
+        "tests/test_ridge_optimum.py::test_ridge_optimum_preset_reaches_closed_form_and_lambda_star_wins",),
+    "python -m wdbench +experiment=double_descent": (
+        SHRUNK, "tests/test_double_descent.py::test_double_descent_peaks_at_n_equals_d_and_tuned_ridge_does_not"),
+    "python -m wdbench +experiment=mlp_bn_equilibrium": (
+        SHRUNK, "tests/test_normalised_report.py::test_mlp_bn_equilibrium_sweep_and_rotation_plot"),
+    "python -m pytest tests/test_equilibrium.py": (
+        "tests/test_equilibrium.py::test_sgd_momentum_reaches_spherical_motion_equilibrium",
+        "tests/test_equilibrium.py::test_adamw_reaches_rotational_equilibrium"),
     "python scripts/bench_stacked.py": ("tests/test_scripts.py::test_bench_stacked_quick",),
     "python scripts/bench_stacked.py --quick": ("tests/test_scripts.py::test_bench_stacked_quick",),
     "python scripts/benchmark.py --quick": (
