@@ -7,9 +7,7 @@
 #   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
 #
 # Every sweep writes into a fixed directory under runs/results/, so running this again
-# resumes: finished runs are skipped, failed or interrupted ones run again. Reports 3 and 4
-# need the regulariser kinds weight_decay, decoupled, l1, l1_prox, elastic_net, norm_ball and
-# max_norm (design.md section 2).
+# resumes: finished runs are skipped, failed or interrupted ones run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}

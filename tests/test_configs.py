@@ -1,4 +1,5 @@
-"""Every config composes and instantiates; the root config keeps the contract's shape."""
+"""Every config composes and instantiates; the root config keeps the shape users script against
+(`+experiment=` selects an experiment, which the defaults do not list)."""
 
 from pathlib import Path
 
