@@ -10,8 +10,8 @@ import sys
 
 import pytest
 import torch
-from conftest import run_cli, run_config
 
+from tests.helpers.runs import run_cli, run_config
 from wdbench.ddp import TOKEN_ENV
 from wdbench.rundir import CLAIM_FILE, RunDirTaken, claim
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli
 from omegaconf import OmegaConf
 
+from tests.helpers.runs import run_cli
 from wdbench.data.synthetic import make_synthetic
 from wdbench.ridge import expected_risk, ridge_fit
 

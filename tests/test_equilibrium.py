@@ -6,7 +6,8 @@ import math
 import statistics
 
 import pytest
-from conftest import run_config
+
+from tests.helpers.runs import run_config
 
 # Every Fashion-MNIST training image: gradients stay noise-dominated (the random-walk model
 # the predictions assume). On 5,000 images the net fits its data within the run, the gradients

@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, run_cli
+
+from tests.helpers.runs import REPO, run_cli
 
 
 @pytest.mark.slow

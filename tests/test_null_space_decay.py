@@ -22,7 +22,8 @@ import csv
 import math
 
 import pytest
-from conftest import run_config
+
+from tests.helpers.runs import run_config
 
 LECTURE = ["+experiment=d2l_synthetic", "threads=1"]  # batch 5 of 20: 4 steps per epoch
 STEPS_PER_EPOCH = 4

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pandas as pd
-from conftest import REPO, run_cli
+
+from tests.helpers.runs import REPO, run_cli
 
 SHRINK = ["trainer.max_epochs=1", "metrics.eval_rows=100", "threads=1"]
 

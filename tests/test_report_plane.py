@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
 
+from tests.helpers.runs import REPO
 from wdbench.report.build import busy_seconds, make_report
 from wdbench.report.heatmap import best_cell, is_log_spaced
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import compose_config, run_cli
 
+from tests.helpers.runs import compose_config, run_cli
 from wdbench.data.synthetic import make_synthetic
 from wdbench.ridge import expected_risk, optimal_strength, ridge_fit
 

@@ -7,9 +7,9 @@ import math
 
 import pytest
 import torch
-from conftest import run_config
-from tb_helpers import last_value, read_events
 
+from tests.helpers.runs import run_config
+from tests.helpers.tb import last_value, read_events
 from wdbench.regularizers import L1, L2, Decoupled, Regularizer, WeightDecay
 from wdbench.rotation import AngularUpdates, predicted_angle
 

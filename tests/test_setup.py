@@ -10,7 +10,8 @@ import sys
 import time
 
 import pytest
-from conftest import REPO
+
+from tests.helpers.runs import REPO
 
 
 def packages(lock_text: str) -> set[str]:

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+
+from tests.helpers.runs import REPO
 
 NOT_RUNNING = "no SLURM cluster here: start one with `bash scripts/slurm_local.sh` (as root)"
 SLURM = ["hydra/launcher=slurm", "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1",

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
-from conftest import compose_config, run_config
-from tb_helpers import curve, read_events
 
+from tests.helpers.runs import compose_config, run_config
+from tests.helpers.tb import curve, read_events
 from wdbench.data.synthetic import make_synthetic
 from wdbench.span import InputSpan
 from wdbench.stacked.grid import Job

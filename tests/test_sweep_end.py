@@ -8,8 +8,8 @@ import shlex
 import subprocess
 
 import pytest
-from conftest import run_cli
 
+from tests.helpers.runs import run_cli
 from wdbench.sweep_progress import progress_line
 
 SHORT = ["trainer.max_epochs=2", "threads=1"]

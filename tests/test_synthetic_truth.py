@@ -3,8 +3,8 @@ values set the truth exactly, and a bad value is one clear error."""
 
 import pytest
 import torch
-from conftest import run_cli
 
+from tests.helpers.runs import run_cli
 from wdbench.data.synthetic import make_synthetic
 from wdbench.errors import ConfigError
 
