@@ -16,6 +16,9 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 SMALLER = ["trainer.max_epochs=1", "data.train_size=200", "data.val_size=100", "threads=1",
            "metrics.eval_rows=200"]
 OPTUNA_TRIALS = "hydra.sweeper.n_trials=2"
+# Values each swept list keeps: 1, or 2 where a report compares grid points (a best λ per n, a
+# plane of two knobs).
+KEEP = int(os.environ.get("SHRINK_KEEP", "1"))
 
 
 def split_top(value: str) -> list[str]:
@@ -50,15 +53,19 @@ def shrunk(args: list[str]) -> list[str]:
         if key == "hydra.sweeper.n_trials":
             arg = OPTUNA_TRIALS
         elif value and "interval(" not in value and not key.startswith("hydra"):
-            arg = f"{key}={split_top(value)[0]}"
+            arg = f"{key}={','.join(split_top(value)[:KEEP])}"
         out.append(arg)
     if "n_trials" in sweeper:
         out += [] if "hydra.sweeper.n_trials" in keys else [OPTUNA_TRIALS]
     else:
-        out += [f"{key}={split_top(str(values))[0]}"
+        out += [f"{key}={','.join(split_top(str(values))[:KEEP])}"
                 for key, values in (sweeper.get("params") or {}).items() if key not in keys]
-    smaller = {a.split("=", 1)[0] for a in SMALLER}
-    return [*(a for a in out if a.split("=", 1)[0] not in smaller), *SMALLER]
+    # A swept key keeps its (first) values: a sweep over data.train_size stays one.
+    swept = set(sweeper.get("params") or {}) | {a.split("=", 1)[0] for a in args
+                                                   if len(split_top(a.partition("=")[2])) > 1}
+    smaller = [a for a in SMALLER if a.split("=", 1)[0] not in swept]
+    forced = {a.split("=", 1)[0] for a in smaller}
+    return [*(a for a in out if a.split("=", 1)[0] not in forced), *smaller]
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def test_no_prediction_where_theory_gives_none(regularizer, build):
 
 def test_stacked_prediction_is_one_per_member():
     regularizer = L2()
-    regularizer.stack_members("strength", [1e-3, 5e-3])
+    regularizer.stack_members(2, {"strength": [1e-3, 5e-3]})
     predicted = predicted_angle(regularizer, sgd_groups(L2(LAMBDA)), LR)
     expected = [math.sqrt(2 * LR * s / (1 + BETA)) for s in (1e-3, 5e-3)]
     torch.testing.assert_close(predicted, torch.tensor(expected))

@@ -131,6 +131,11 @@ def section(runs, table, keys, plane, select, out, data_size=False) -> tuple[lis
     """Markdown lines and figure names of the two-knob part of a report; plane.csv and
     slopes.csv beside them."""
     x, y = plane
+    single = [k for k in plane if k not in table or table[k].nunique() < 2]
+    if single:  # a plane needs both knobs swept
+        return [f"## The {short(x)} × {short(y)} plane", "",
+                f"Not drawn: {', '.join(single)} takes fewer than two values over these runs.",
+                ""], []
     choices, slopes = analyse(runs, table, keys, x, y, select)
     choices.to_csv(out / "plane.csv", index=False)
     slopes.to_csv(out / "slopes.csv", index=False)
