@@ -6,6 +6,7 @@ import logging
 import os
 import shlex
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,8 +136,10 @@ class StopOnSignal(pl.Callback):
 
 
 def interruption_summary(stop: RunInterrupted, run_dir: Path, overrides: list[str]) -> dict:
-    """What summary.json says about an interrupted run, with the command that continues it."""
+    """What summary.json says about an interrupted run, with the command that continues it:
+    the same Python, so it works as printed without an activated environment."""
     kept = [shlex.quote(o) for o in overrides if not o.startswith("resume=")]
-    command = " ".join(["python -m wdbench", *kept, f"\"resume='{run_dir}'\""])
+    command = " ".join([shlex.quote(sys.executable), "-m wdbench", *kept,
+                        f"\"resume='{run_dir}'\""])
     return {"signal": stop.name, "signum": stop.signum, "interrupted": stop.where,
             "checkpoint": str(stop.checkpoint), "resume_with": command}
