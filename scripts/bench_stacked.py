@@ -1,6 +1,8 @@
 """A λ grid of M members trained as one stacked model vs the same M runs one after another,
 in one process on the same data: seconds per member-epoch (training, the per-epoch metrics
-and every output file included) and their ratio.
+and every output file included) and their ratio. Beside it, in the same interleaved rounds,
+the same pair as plain PyTorch loops (bench_stacked_floor.py): the ratio batching alone gives
+on this machine.
 
     python scripts/bench_stacked.py                       # M = 8, lambda_grid_mlp's task, 10 epochs
     python scripts/bench_stacked.py --members 24 --epochs 5 --extra data.train_size=null
@@ -17,6 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout too
 
+import bench_stacked_floor as floor
+
+from wdbench.build import build, set_threads
 from wdbench.config import compose_run
 from wdbench.job import Job
 from wdbench.stacked.run import run_stack
@@ -52,25 +57,43 @@ def main() -> None:
                        for i in range(args.members - 1)]
     configs = [(s, compose_run(overrides_for(args, s))[0]) for s in strengths]
     member_epochs = args.members * args.epochs
-    sequential, stacked = [], []
+    plain_args = plain_task(configs[0][1], strengths, args)
+    sequential, stacked, plain_sequential, plain_stacked = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.rounds):  # interleaved, so load on the machine hits both alike
+        for r in range(args.rounds):  # interleaved, so load on the machine hits all alike
             dirs = [Path(tmp, f"seq{r}_{i}") for i in range(len(configs))]
             sequential.append(timed(lambda d=dirs: [run(cfg, path, [])
                                                      for (_, cfg), path in zip(configs, d)]))
             jobs = [Job(cfg, Path(tmp, f"stack{r}_{i}"), []) for i, (_, cfg) in enumerate(configs)]
             stacked.append(timed(lambda j=jobs: run_stack(j)))
+            set_threads(args.threads)
+            plain_sequential.append(floor.sequential_seconds(*plain_args))
+            plain_stacked.append(floor.stacked_seconds(*plain_args))
     seq, stk = min(sequential) / member_epochs, min(stacked) / member_epochs
+    plain_seq, plain_stk = min(plain_sequential) / member_epochs, min(plain_stacked) / member_epochs
     print(f"\n## Stacked grid vs sequential runs (M = {args.members})\n")
     print(f"Command: `python scripts/bench_stacked.py {' '.join(sys.argv[1:])}`".rstrip())
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{args.threads} threads; load average {os.getloadavg()[0]:.2f}\n")
-    print("| task | M | epochs | sequential s/member-epoch | stacked s/member-epoch | ratio |")
-    print("|---|---|---|---|---|---|")
-    task = "lambda_grid_mlp " + " ".join(args.extra)
-    print(f"| {task.strip()} | {args.members} | {args.epochs} | {seq:.4f} | {stk:.4f} | "
-          f"{seq / stk:.2f}x |")
-    print(f"\n(best of {args.rounds} interleaved rounds; every run writes its full outputs)")
+    task = ("lambda_grid_mlp " + " ".join(args.extra)).strip()
+    print(f"Task: {task}, M = {args.members}, {args.epochs} epochs\n")
+    print("| path | sequential s/member-epoch | stacked s/member-epoch | ratio |")
+    print("|---|---|---|---|")
+    print(f"| wdbench | {seq:.4f} | {stk:.4f} | {seq / stk:.2f}x |")
+    print(f"| plain PyTorch loop | {plain_seq:.4f} | {plain_stk:.4f} | "
+          f"{plain_seq / plain_stk:.2f}x |")
+    print(f"\n(best of {args.rounds} interleaved rounds; every wdbench run writes its full "
+          "outputs; the plain loops train the same shapes on the same images, no metrics)")
+
+
+def plain_task(cfg, strengths: list[float], args) -> tuple:
+    """The arguments of bench_stacked_floor's loops for the wdbench task `cfg`: its training
+    images, layer widths, batch size, optimizer settings."""
+    data = build(cfg.data, seed=cfg.seed)
+    x, y = data.splits.train_x, data.splits.train_y
+    sizes = floor.widths(cfg, data.num_features, data.num_outputs)
+    return (x, y, sizes, cfg.data.batch_size, strengths, args.epochs, cfg.optimizer.lr,
+            cfg.optimizer.get("momentum", 0.0))
 
 
 if __name__ == "__main__":

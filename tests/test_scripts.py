@@ -13,8 +13,6 @@ import pytest
 
 from tests.helpers.runs import REPO
 
-BENCH_ROW = "| lambda_grid_mlp data.train_size=300 | 3 | 1 | "
-
 
 def test_bench_stacked_quick(tmp_path, needs_fashion_mnist):
     result = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_stacked.py"),
@@ -22,11 +20,25 @@ def test_bench_stacked_quick(tmp_path, needs_fashion_mnist):
                             text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Command: `python scripts/bench_stacked.py --quick --threads 1`" in result.stdout
-    [row] = [line for line in result.stdout.splitlines() if line.startswith(BENCH_ROW)]
-    sequential, stacked, ratio = (c.strip() for c in row.split("|")[4:7])
-    assert float(sequential) > 0 and float(stacked) > 0
-    # the ratio of the two printed times (4 decimals) up to their rounding
-    assert abs(float(ratio.rstrip("x")) - float(sequential) / float(stacked)) < 0.02
+    assert "Task: lambda_grid_mlp data.train_size=300, M = 3, 1 epochs" in result.stdout
+    rows = {cells[0]: cells[1:] for cells in table_rows(result.stdout)}
+    assert set(rows) == {"wdbench", "plain PyTorch loop"}
+    for sequential, stacked, ratio in rows.values():
+        assert float(sequential) > 0 and float(stacked) > 0
+        # the ratio of the two printed times (4 decimals) up to their rounding
+        assert abs(float(ratio.rstrip("x")) - float(sequential) / float(stacked)) < 0.02
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of the Markdown table that follows the header `| path |`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| path |"))
+    body = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        body.append([cell.strip() for cell in line.strip("|").split("|")])
+    return body
 
 
 # Stands in for `python`: every wdbench sweep of results.sh runs as written plus overrides

@@ -107,7 +107,6 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
     check_batch_norm_rows(model, len(data.splits.train_x), data.batch_size)
     make_scheduler = build(cfg.scheduler) if cfg.get("scheduler") else None  # none.yaml is empty
     loss_fn = LOSSES[data.task]
-    check_batch_norm_rows(model, len(data.splits.train_x), data.batch_size)
     if stacked:  # every member initialised exactly as its ordinary run would be
         model = stacking.model([model] + [copy.deepcopy(model) for _ in jobs[1:]])
     module = (stacking.module if stacked else RegularizedModule)(

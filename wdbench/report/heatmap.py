@@ -1,8 +1,8 @@
 """Heatmaps of a metric over two swept knobs, one panel per setting side by side: the mean
-over seeds in each cell, the best cell on test (★) and the cell validation chose (○). An axis
-whose values are positive and span a decade or more is logarithmic."""
+over seeds in each cell, the best cell on test (★) and the cell validation chose (○). Cells are
+evenly spaced in grid order and labelled with their values: a log-spaced grid looks as it would
+on a log axis, and λ = 0, which a log axis cannot show, keeps its own row."""
 
-import math
 from pathlib import Path
 
 import matplotlib
@@ -23,17 +23,11 @@ def is_log_spaced(values) -> bool:
     return len(values) > 2 and bool((values > 0).all()) and values[-1] >= 10 * values[0]
 
 
-def edges(values, log: bool) -> np.ndarray:
-    """Cell borders halfway between neighbouring values (in log space on a log axis)."""
-    points = np.log10(values) if log else np.asarray(values, dtype=float)
-    if len(points) == 1:
-        inner, step = np.array([]), 1.0
-    else:
-        inner, step = (points[1:] + points[:-1]) / 2, None
-    first = points[0] - ((points[1] - points[0]) / 2 if step is None else step / 2)
-    last = points[-1] + ((points[-1] - points[-2]) / 2 if step is None else step / 2)
-    borders = np.concatenate([[first], inner, [last]])
-    return 10**borders if log else borders
+def axis_label(key: str, values) -> str:
+    """The knob's name, and whether its nonzero values are log-spaced (λ = 0 aside)."""
+    name = key.replace("regularizer.strength", "λ (regularizer.strength)")
+    positive = [v for v in values if v > 0]
+    return f"{name}, log-spaced" if is_log_spaced(positive) else name
 
 
 def grid(cells: pd.DataFrame, y: str, metric: str):
@@ -65,32 +59,27 @@ def colour_range(finite: np.ndarray, good_high: bool):
 
 def panel(ax, cells, x, y, metric, select):
     xs, ys, values = grid(cells, y, metric)
-    log_x, log_y = is_log_spaced(xs), is_log_spaced(ys)
     good_high = metric.endswith("acc")
     low, high = colour_range(values[np.isfinite(values)], good_high)
-    image = ax.pcolormesh(edges(xs, log_x), edges(ys, log_y), np.ma.masked_invalid(values),
-                          cmap="viridis" if good_high else "viridis_r", shading="flat",
-                          vmin=low, vmax=high)
-    for i, y_value in enumerate(ys):
-        for j, x_value in enumerate(xs):
-            if math.isfinite(values[i, j]):
-                red, green, blue, _ = image.cmap(image.norm(values[i, j]))
-                light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
-                ax.text(x_value, y_value, f"{values[i, j]:.3g}", ha="center", va="center",
-                        fontsize=5.5, color="black" if light else "white")
-    test_best = best_cell(cells, y, metric)
-    chosen = best_cell(cells, y, select)
-    if test_best is not None:
-        ax.plot(*test_best, marker="*", ms=15, mfc="none", mec="red", mew=1.4)
-    if chosen is not None:
-        ax.plot(*chosen, marker="o", ms=17, mfc="none", mec="orange", mew=1.4)
-    for log, setter in ((log_x, ax.set_xscale), (log_y, ax.set_yscale)):
-        setter("log" if log else "linear")
-    ax.set_xticks(xs, [f"{v:g}" for v in xs], fontsize=6, rotation=45)
-    ax.set_yticks(ys, [f"{v:g}" for v in ys], fontsize=6)
-    ax.minorticks_off()
-    ax.set_xlabel(x, fontsize=7)
-    ax.set_ylabel(y.replace("regularizer.strength", "λ (regularizer.strength)"), fontsize=7)
+    image = ax.pcolormesh(np.arange(len(xs) + 1) - 0.5, np.arange(len(ys) + 1) - 0.5,
+                          np.ma.masked_invalid(values), cmap="viridis" if good_high
+                          else "viridis_r", shading="flat", vmin=low, vmax=high)
+    for i, j in zip(*np.nonzero(np.isfinite(values))):
+        red, green, blue, _ = image.cmap(image.norm(values[i, j]))
+        light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+        ax.text(j, i, f"{values[i, j]:.3g}", ha="center", va="center", fontsize=5.5,
+                color="black" if light else "white")
+    where = {"x": {v: j for j, v in enumerate(xs)}, "y": {v: i for i, v in enumerate(ys)}}
+    marks = ((best_cell(cells, y, metric), {"marker": "*", "ms": 15, "mec": "red"}),
+             (best_cell(cells, y, select), {"marker": "o", "ms": 17, "mec": "orange"}))
+    for cell, style in marks:
+        if cell is not None:
+            column, row = where["x"][float(cell[0])], where["y"][float(cell[1])]
+            ax.plot(column, row, mfc="none", mew=1.4, **style)
+    ax.set_xticks(range(len(xs)), [f"{v:g}" for v in xs], fontsize=6, rotation=45)
+    ax.set_yticks(range(len(ys)), [f"{v:g}" for v in ys], fontsize=6)
+    ax.set_xlabel(axis_label(x, xs), fontsize=7)
+    ax.set_ylabel(axis_label(y, ys), fontsize=7)
     return image
 
 
