@@ -22,14 +22,14 @@ def summaries(sweep) -> list[dict]:
 
 
 def test_lr_lambda_plane_preset_stacks_and_reports(tmp_path, needs_fashion_mnist):
-    """L&H's AdamW (decay not scaled by the lr): one stack of two λ per lr."""
+    """L&H's AdamW (decay not scaled by the lr): one stack of two λ per lr and seed."""
     sweep = tmp_path / "plane"
     result = run_cli(["+experiment=lr_lambda_plane_adamw_unscaled", "optimizer.lr=1e-3,1e-2",
-                      "regularizer.strength=1e-3,1e-2", "data.train_size=256", *SHRINK,
-                      f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+                      "regularizer.strength=1e-3,1e-2", "seed=0,1", "data.train_size=256",
+                      *SHRINK, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     found = summaries(sweep)
-    assert len(found) == 4 and all(s["status"] == "completed" for s in found)
+    assert len(found) == 8 and all(s["status"] == "completed" for s in found)
     assert all(s["stacked"]["members"] == 2 for s in found)
     report(sweep, tmp_path / "out", "--plane", "optimizer.lr", "regularizer.strength")
     choices = pd.read_csv(tmp_path / "out" / "plane.csv")

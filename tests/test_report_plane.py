@@ -15,7 +15,8 @@ import yaml
 
 from tests.helpers.runs import REPO
 from wdbench.report.build import busy_seconds, make_report
-from wdbench.report.heatmap import best_cell, is_log_spaced
+from wdbench.report.heatmap import best_cell, is_log_spaced, panel
+from wdbench.report.two_knobs import choose_y, slope
 
 LRS = (1e-3, 1e-2, 1e-1)
 LAMBDAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -171,3 +172,29 @@ def test_data_size_report_reads_tau_in_epochs(size_sweep, tmp_path):
     assert "Best τ in epochs per training-set size" in text
     slope = pd.read_csv(tmp_path / "slopes.csv")["slope"].iloc[0]
     assert -1.3 < slope < -0.7
+
+
+def test_no_decay_is_a_choice_not_an_edge_and_has_its_own_row():
+    """λ = 0 best at the smallest lr: chosen without an edge warning, left out of the slope
+    (log 0), drawn as the first row of the heatmap with the markers on the right cells."""
+    import matplotlib.pyplot as plt
+
+    grid = (0.0, 1e-3, 1e-2, 1e-1)
+    best = {1e-3: 0.0, 1e-2: 1e-3, 1e-1: 1e-2}  # λ* = lr / 10 wherever it is not 0
+    rows = [{"x": lr, "optimizer.lr": lr, "regularizer.strength": lam,
+             "val_loss": (0.5 if lam == best[lr] else 0.6) - (0.1 if lr == 1e-2 else 0),
+             "test_loss": 0.7 if lam == best[lr] else 0.8}
+            for lr in best for lam in grid]
+    cells = pd.DataFrame(rows)
+    choices = choose_y(cells, "x", "regularizer.strength", "val_loss")
+    assert list(choices["y"]) == [0.0, 1e-3, 1e-2] and list(choices["warning"]) == [""] * 3
+    fitted, _, points = slope(choices)
+    assert points == 2 and math.isclose(fitted, 1.0)
+    fig, ax = plt.subplots()
+    panel(ax, cells, "optimizer.lr", "regularizer.strength", "test_loss", "val_loss")
+    marks = [(line.get_xdata()[0], line.get_ydata()[0]) for line in ax.lines]
+    # ★ best on test: the first of the three equal cells (lr 1e-3, λ = 0); ○ on val: lr 1e-2, λ 1e-3
+    assert marks == [(0, 0), (1, 1)]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "0.001", "0.01", "0.1"]
+    assert ax.get_ylabel().endswith("log-spaced")
+    plt.close(fig)
