@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from tests.helpers.runs import REPO
 
@@ -99,12 +100,21 @@ def wait_for(path: Path, timeout: float = 180) -> None:
         time.sleep(0.5)
 
 
+def submitted(sweep_dir: Path) -> dict[str, str]:
+    """SLURM job id (array_task for an array's) -> its log, of every job submitit submitted:
+    it writes one `ID_submitted.pkl` per job, whether the job ran or not."""
+    return {p.name.removesuffix("_submitted.pkl"): "".join(
+                log.read_text() for log in p.parent.glob("*_log.out"))
+            for p in (sweep_dir / ".submitit").glob("*/*_submitted.pkl")}
+
+
 @pytest.mark.slow
 def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     """Ctrl+C on the submitting process, then `scancel` of the array, once the first of two jobs
     (run one at a time) finished: the second never ran. The same command again (README's
-    example) completes the second; the first, found completed, is not trained again and its results stay as
-    they were (Hydra still records the job in its .hydra/ and log before wdbench runs)."""
+    example) submits an array of one job, the second, which completes; the first, found
+    completed, is not submitted, its results stay as they were, and the sweep's table shows
+    both jobs completed."""
     args = ["seed=0,1", "hydra.sweep.dir=runs/grid", "hydra.launcher.array_parallelism=1"]
     command = [sys.executable, "-m", "wdbench", "-m", *SLURM, *args]
     proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
@@ -123,18 +133,25 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert json.loads(first.read_text())["status"] == "completed"
-    assert not (sweep_dir / "seed=1,trainer.max_epochs=2" / "summary.json").exists()
+    second = sweep_dir / "seed=1,trainer.max_epochs=2" / "summary.json"
+    assert not second.exists()
     before = results_of(first.parent)
+    assert sorted(submitted(sweep_dir)) == [f"{job}_0", f"{job}_1"]
 
     result = sweep(args, tmp_path)
     assert result.returncode == 0, result.stderr
+    rerun = [log for name, log in submitted(sweep_dir).items() if not name.startswith(f"{job}_")]
+    assert len(rerun) == 1, "the re-run submits one job, the unfinished one"
+    assert f"completed: {second.resolve()}" in rerun[0]
+    hydra_yaml = OmegaConf.load(second.parent / ".hydra" / "hydra.yaml")
+    assert hydra_yaml.hydra.job.num == 1, "the job keeps its number in the sweep"
+    assert "1 of 2 jobs finished in an earlier run of this sweep" in result.stdout
     done = summaries(sweep_dir)
     assert sorted(done) == ["seed=0", "seed=1"]
     assert all(s["status"] == "completed" for s in done.values())
     assert results_of(first.parent) == before
-    rerun = {d.name.split("_")[0] for d in (sweep_dir / ".submitit").glob("[0-9]*_[0-9]*")} - {job}
-    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob(f"{rerun.pop()}_0/*.out"))
-    assert "already completed, skipped" in logs
+    table = result.stdout[result.stdout.index("sweep of 2 jobs"):].splitlines()
+    assert [line.split()[:2] for line in table[2:4]] == [["0", "completed"], ["1", "completed"]]
 
 
 @pytest.mark.slow
