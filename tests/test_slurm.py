@@ -114,7 +114,7 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     (run one at a time) finished: the second never ran. The same command again (README's
     example) submits an array of one job, the second, which completes; the first, found
     completed, is not submitted, its results stay as they were, and the sweep's table shows
-    both jobs completed."""
+    both jobs completed. A third run submits nothing."""
     args = ["seed=0,1", "hydra.sweep.dir=runs/grid", "hydra.launcher.array_parallelism=1"]
     command = [sys.executable, "-m", "wdbench", "-m", *SLURM, *args]
     proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
@@ -152,6 +152,13 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     assert results_of(first.parent) == before
     table = result.stdout[result.stdout.index("sweep of 2 jobs"):].splitlines()
     assert [line.split()[:2] for line in table[2:4]] == [["0", "completed"], ["1", "completed"]]
+
+    jobs_so_far = submitted(sweep_dir)
+    again = sweep(args, tmp_path)  # all finished: nothing goes to the cluster
+    assert again.returncode == 0, again.stderr
+    assert "2 of 2 jobs finished in an earlier run of this sweep" in again.stdout
+    assert submitted(sweep_dir).keys() == jobs_so_far.keys()
+    assert again.stdout[again.stdout.index("sweep of 2 jobs"):].splitlines()[2:4] == table[2:4]
 
 
 @pytest.mark.slow
