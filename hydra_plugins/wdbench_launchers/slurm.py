@@ -15,7 +15,7 @@ from wdbench.sweep import finished_jobs
 
 try:
     from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
-except ImportError:  # without hydra-submitit-launcher: no launcher here, and no warning
+except ImportError:  # not installed: no launcher here, rather than a warning on every run
     SlurmLauncher = None
 
 log = logging.getLogger(__name__)
@@ -27,26 +27,32 @@ if SlurmLauncher is not None:
 
         def launch(self, job_overrides, initial_job_idx):
             self.job_numbers = None
-            sweep_dir = Path(str(self.config.hydra.sweep.dir))
-            if not any(sweep_dir.rglob("summary.json")):  # a new sweep: nothing to look up
-                return super().launch(job_overrides, initial_job_idx)
-            configs = [self.job_config(overrides, initial_job_idx + position)
-                       for position, overrides in enumerate(job_overrides)]
-            jobs = [(run_dir(c), list(c.hydra.overrides.task)) for c in configs]
-            HydraConfig.instance().set_config(self.config)  # the sweep's again, as submitted
-            done = finished_jobs(jobs)
+            done, jobs = self.finished(job_overrides, initial_job_idx)
             if not done:
                 return super().launch(job_overrides, initial_job_idx)
             log.info(f"{len(done)} of {len(job_overrides)} jobs finished in an earlier run of "
-                     f"this sweep (completed or diverged): not submitted")
+                     "this sweep (completed or diverged): not submitted")
             todo = [position for position in range(len(job_overrides)) if position not in done]
             self.job_numbers = [initial_job_idx + position for position in todo]
             submitted = iter(super().launch([job_overrides[p] for p in todo], 0) if todo else [])
-            return [skipped(configs[p], jobs[p][0], done[p]) if p in done else next(submitted)
+            return [skipped(*jobs[p], done[p]) if p in done else next(submitted)
                     for p in range(len(job_overrides))]
 
+        def finished(self, job_overrides, initial_job_idx):
+            """(summaries of the jobs an earlier run of this sweep finished, by position;
+            every job's (directory, overrides)), each job composed as its SLURM job will."""
+            if not any(Path(str(self.config.hydra.sweep.dir)).rglob("summary.json")):
+                return {}, []  # a new sweep: nothing to compose
+            jobs = []
+            try:
+                for position, overrides in enumerate(job_overrides):
+                    config = self.job_config(overrides, initial_job_idx + position)
+                    jobs.append((run_dir(config), list(config.hydra.overrides.task)))
+            finally:
+                HydraConfig.instance().set_config(self.config)  # the sweep's, as submitted
+            return finished_jobs(jobs), jobs
+
         def job_config(self, overrides, number: int):
-            """The job's config as the SLURM job composes it."""
             config = self.hydra_context.config_loader.load_sweep_config(self.config,
                                                                         list(overrides))
             with open_dict(config.hydra.job):
@@ -63,15 +69,16 @@ if SlurmLauncher is not None:
 
 
 def run_dir(config) -> Path:
-    """The job's directory, resolved as Hydra resolves it when the job runs."""
+    """The job's directory, resolved as Hydra resolves it when the job runs (`${hydra:...}`
+    reads the job's config from HydraConfig)."""
     HydraConfig.instance().set_config(config)
     hydra = config.hydra
     return Path(os.path.abspath(os.path.join(str(hydra.sweep.dir), str(hydra.sweep.subdir))))
 
 
-def skipped(config, job_dir: Path, summary: dict) -> JobReturn:
-    """What the sweeper gets for a job left out: completed, with the run's validation loss."""
-    job = JobReturn(overrides=list(config.hydra.overrides.task), working_dir=str(job_dir),
-                    task_name=config.hydra.job.name, status=JobStatus.COMPLETED)
+def skipped(job_dir: Path, overrides: list[str], summary: dict) -> JobReturn:
+    """What the sweeper gets for a job left out: completed, with the run's validation loss
+    (what the job itself returns when it finds its run finished)."""
+    job = JobReturn(overrides=overrides, working_dir=str(job_dir), status=JobStatus.COMPLETED)
     job.return_value = summary.get("val_loss")
     return job
