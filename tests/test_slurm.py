@@ -76,10 +76,12 @@ def test_sweep_on_slurm_reports_its_failed_job(tmp_path):
     assert "Call #2 - Bypassing sacct error" not in result.stdout + result.stderr
 
 
-def array_id(sweep_dir: Path, timeout: float = 120) -> str:
+def array_id(sweep_dir: Path, proc: subprocess.Popen, timeout: float = 120) -> str:
     """The SLURM job id of the array the sweep submitted, once submitit has its folder."""
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the sweep ended before submitting: {proc.stdout.read()}")
         ids = {p.name.split("_")[0] for p in (sweep_dir / ".submitit").glob("[0-9]*_[0-9]*")}
         if ids:
             return ids.pop()
@@ -120,8 +122,9 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     sweep_dir = tmp_path / "runs" / "grid"
+    job = None
     try:
-        job = array_id(sweep_dir)
+        job = array_id(sweep_dir, proc)
         # hold the second job: it must not start before the sweep is stopped
         subprocess.run(["scontrol", "hold", f"{job}_1"], check=True, capture_output=True)
         first = sweep_dir / "seed=0,trainer.max_epochs=2" / "summary.json"
@@ -129,7 +132,8 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
     finally:
-        subprocess.run(["scancel", job], check=False)
+        if job is not None:
+            subprocess.run(["scancel", job], check=False)
         if proc.poll() is None:
             proc.kill()
     assert json.loads(first.read_text())["status"] == "completed"
