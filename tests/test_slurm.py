@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from tests.helpers.runs import REPO
 
@@ -75,10 +76,12 @@ def test_sweep_on_slurm_reports_its_failed_job(tmp_path):
     assert "Call #2 - Bypassing sacct error" not in result.stdout + result.stderr
 
 
-def array_id(sweep_dir: Path, timeout: float = 120) -> str:
+def array_id(sweep_dir: Path, proc: subprocess.Popen, timeout: float = 120) -> str:
     """The SLURM job id of the array the sweep submitted, once submitit has its folder."""
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the sweep ended before submitting: {proc.stdout.read()}")
         ids = {p.name.split("_")[0] for p in (sweep_dir / ".submitit").glob("[0-9]*_[0-9]*")}
         if ids:
             return ids.pop()
@@ -99,19 +102,29 @@ def wait_for(path: Path, timeout: float = 180) -> None:
         time.sleep(0.5)
 
 
+def submitted(sweep_dir: Path) -> dict[str, str]:
+    """SLURM job id (array_task for an array's) -> its log, of every job submitit submitted:
+    it writes one `ID_submitted.pkl` per job, whether the job ran or not."""
+    return {p.name.removesuffix("_submitted.pkl"): "".join(
+                log.read_text() for log in p.parent.glob("*_log.out"))
+            for p in (sweep_dir / ".submitit").glob("*/*_submitted.pkl")}
+
+
 @pytest.mark.slow
 def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     """Ctrl+C on the submitting process, then `scancel` of the array, once the first of two jobs
     (run one at a time) finished: the second never ran. The same command again (README's
-    example) completes the second; the first, found completed, is not trained again and its results stay as
-    they were (Hydra still records the job in its .hydra/ and log before wdbench runs)."""
+    example) submits an array of one job, the second, which completes; the first, found
+    completed, is not submitted, its results stay as they were, and the sweep's table shows
+    both jobs completed. A third run submits nothing."""
     args = ["seed=0,1", "hydra.sweep.dir=runs/grid", "hydra.launcher.array_parallelism=1"]
     command = [sys.executable, "-m", "wdbench", "-m", *SLURM, *args]
     proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     sweep_dir = tmp_path / "runs" / "grid"
+    job = None
     try:
-        job = array_id(sweep_dir)
+        job = array_id(sweep_dir, proc)
         # hold the second job: it must not start before the sweep is stopped
         subprocess.run(["scontrol", "hold", f"{job}_1"], check=True, capture_output=True)
         first = sweep_dir / "seed=0,trainer.max_epochs=2" / "summary.json"
@@ -119,22 +132,37 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
     finally:
-        subprocess.run(["scancel", job], check=False)
+        if job is not None:
+            subprocess.run(["scancel", job], check=False)
         if proc.poll() is None:
             proc.kill()
     assert json.loads(first.read_text())["status"] == "completed"
-    assert not (sweep_dir / "seed=1,trainer.max_epochs=2" / "summary.json").exists()
+    second = sweep_dir / "seed=1,trainer.max_epochs=2" / "summary.json"
+    assert not second.exists()
     before = results_of(first.parent)
+    assert sorted(submitted(sweep_dir)) == [f"{job}_0", f"{job}_1"]
 
     result = sweep(args, tmp_path)
     assert result.returncode == 0, result.stderr
+    rerun = [log for name, log in submitted(sweep_dir).items() if not name.startswith(f"{job}_")]
+    assert len(rerun) == 1, "the re-run submits one job, the unfinished one"
+    assert f"completed: {second.resolve()}" in rerun[0]
+    hydra_yaml = OmegaConf.load(second.parent / ".hydra" / "hydra.yaml")
+    assert hydra_yaml.hydra.job.num == 1, "the job keeps its number in the sweep"
+    assert "1 of 2 jobs finished in an earlier run of this sweep" in result.stdout
     done = summaries(sweep_dir)
     assert sorted(done) == ["seed=0", "seed=1"]
     assert all(s["status"] == "completed" for s in done.values())
     assert results_of(first.parent) == before
-    rerun = {d.name.split("_")[0] for d in (sweep_dir / ".submitit").glob("[0-9]*_[0-9]*")} - {job}
-    logs = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob(f"{rerun.pop()}_0/*.out"))
-    assert "already completed, skipped" in logs
+    table = result.stdout[result.stdout.index("sweep of 2 jobs"):].splitlines()
+    assert [line.split()[:2] for line in table[2:4]] == [["0", "completed"], ["1", "completed"]]
+
+    jobs_so_far = submitted(sweep_dir)
+    again = sweep(args, tmp_path)  # all finished: nothing goes to the cluster
+    assert again.returncode == 0, again.stderr
+    assert "2 of 2 jobs finished in an earlier run of this sweep" in again.stdout
+    assert submitted(sweep_dir).keys() == jobs_so_far.keys()
+    assert again.stdout[again.stdout.index("sweep of 2 jobs"):].splitlines()[2:4] == table[2:4]
 
 
 @pytest.mark.slow

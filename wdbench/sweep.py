@@ -53,6 +53,17 @@ def finished_summary(run_dir: Path, overrides: list[str]) -> dict | None:
     return summary if same and summary.get("status") in FINISHED else None
 
 
+def finished_jobs(jobs: list[tuple[Path, list[str]]]) -> dict[int, dict]:
+    """Of a sweep's jobs, each given as (run directory, overrides), those an earlier run of the
+    same sweep finished: their summaries by position. A launcher submits only the others."""
+    done = {}
+    for position, (run_dir, overrides) in enumerate(jobs):
+        summary = finished_summary(run_dir, overrides)
+        if summary is not None:
+            done[position] = summary
+    return done
+
+
 def failed_in(sweep_dir: Path, since: float) -> list[str]:
     """Job directories of `sweep_dir` whose summary, written since `since`, says "failed"."""
     failed = []
