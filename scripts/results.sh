@@ -56,7 +56,7 @@ result_2() {  # Fashion-MNIST lambda sweeps: softmax regression and MLP, 1k and 
 result_3() {  # every regulariser at its validation-tuned strength, same MLP task
   sweep 3_every_regularizer/strength +experiment=lambda_grid_mlp \
     regularizer=l2,weight_decay,decoupled,l1,l1_prox,elastic_net \
-    regularizer.strength=1e-6,1e-5,1e-4,1e-3,1e-2,3e-2,1e-1 $PAR
+    regularizer.strength=0,1e-6,1e-5,1e-4,1e-3,1e-2,3e-2,1e-1 $PAR
   # SGD's momentum 0.9 amplifies a gradient term (l2) about tenfold but not decoupled decay:
   # decoupled's best strength lies higher
   sweep 3_every_regularizer/decoupled +experiment=lambda_grid_mlp regularizer=decoupled \
@@ -64,7 +64,7 @@ result_3() {  # every regulariser at its validation-tuned strength, same MLP tas
   # the constraints are tuned by their radius (they have no strength): mlp_norm_ball and
   # mlp_max_norm are the same task without lambda_grid_mlp's strength list
   sweep 3_every_regularizer/norm_ball -m +experiment=mlp_norm_ball \
-    regularizer.radius=2,4,8,16 seed=0,1,2 $PAR
+    regularizer.radius=2,4,8,16,32 seed=0,1,2 $PAR
   sweep 3_every_regularizer/max_norm -m +experiment=mlp_max_norm \
     regularizer.radius=0.125,0.25,0.5,1,2,4 seed=0,1,2 $PAR
   sweep 3_every_regularizer/none -m +experiment=mlp_l2 regularizer=none '~regularizer.strength' \
@@ -78,14 +78,14 @@ result_4() {  # Adam + L2 in the loss vs AdamW's decoupled decay (the weight_dec
   sweep 4_adam_vs_adamw/adam_l2 +experiment=lambda_grid_mlp optimizer=adam '~optimizer.momentum' \
     optimizer.lr=1e-3 regularizer=l2 regularizer.strength=0,1e-5,1e-4,1e-3,1e-2,1e-1 $PAR
   sweep 4_adam_vs_adamw/adamw +experiment=lambda_grid_mlp optimizer=adamw '~optimizer.momentum' \
-    optimizer.lr=1e-3 regularizer=weight_decay regularizer.strength=0,1e-3,1e-2,1e-1,1,3 $PAR
+    optimizer.lr=1e-3 regularizer=weight_decay regularizer.strength=0,1e-3,1e-2,1e-1,1,3,10,30 $PAR
   report 4_adam_vs_adamw "$OUT"/4_adam_vs_adamw/* --title "Adam + L2 vs AdamW"
 }
 
 result_5() {  # bias regularised or not: L2 on weights only ([1d] excluded) vs on everything
   sweep 5_bias/synthetic +experiment=lambda_grid_synthetic 'regularizer.exclude=[1d],[]' $PAR
   sweep 5_bias/mlp +experiment=lambda_grid_mlp 'regularizer.exclude=[1d],[]' \
-    regularizer.strength=1e-2,3e-2 $PAR
+    regularizer.strength=3e-3,1e-2,3e-2,1e-1 $PAR
   report 5_bias/synthetic "$OUT/5_bias/synthetic" --title "Bias regularised or not: the lecture task"
   report 5_bias/mlp "$OUT/5_bias/mlp" --title "Bias regularised or not: MLP on 1k Fashion-MNIST"
 }
