@@ -85,7 +85,7 @@ result_4() {  # Adam + L2 in the loss vs AdamW's decoupled decay (the weight_dec
 result_5() {  # bias regularised or not: L2 on weights only ([1d] excluded) vs on everything
   sweep 5_bias/synthetic +experiment=lambda_grid_synthetic 'regularizer.exclude=[1d],[]' $PAR
   sweep 5_bias/mlp +experiment=lambda_grid_mlp 'regularizer.exclude=[1d],[]' \
-    regularizer.strength=3e-3,1e-2,3e-2,1e-1 $PAR
+    regularizer.strength=0,3e-3,1e-2,3e-2,1e-1 $PAR
   report 5_bias/synthetic "$OUT/5_bias/synthetic" --title "Bias regularised or not: the lecture task"
   report 5_bias/mlp "$OUT/5_bias/mlp" --title "Bias regularised or not: MLP on 1k Fashion-MNIST"
 }
