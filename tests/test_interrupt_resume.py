@@ -73,12 +73,13 @@ def uninterrupted(tmp_path_factory):
 def test_signal_then_resume_matches_uninterrupted(tmp_path, signal_at, uninterrupted,
                                                   signum, step, where):
     signal_at(signum, step)
+    handler_before = signal.getsignal(signal.SIGINT)  # ignored if pytest runs in the background
     stopped = run_config(tmp_path / "a", SMALL)
     assert stopped["status"] == "interrupted" and stopped["interrupted"] == where
     assert stopped["signal"] == signal.Signals(signum).name
     assert (tmp_path / "a" / "checkpoints" / "last.ckpt").is_file()
     assert json.loads((tmp_path / "a" / "summary.json").read_text())["status"] == "interrupted"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert signal.getsignal(signal.SIGINT) is handler_before  # handlers restored
 
     resumed = run_config(tmp_path / "b", [*SMALL, f"resume={tmp_path / 'a'}"])
     whole_summary, whole_history = uninterrupted

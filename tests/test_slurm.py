@@ -119,8 +119,11 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     both jobs completed. A third run submits nothing."""
     args = ["seed=0,1", "hydra.sweep.dir=runs/grid", "hydra.launcher.array_parallelism=1"]
     command = [sys.executable, "-m", "wdbench", "-m", *SLURM, *args]
+    # SIGINT as a terminal delivers it, even where pytest itself was started in the background
+    # (which leaves SIGINT ignored, and its children inherit that)
     proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     sweep_dir = tmp_path / "runs" / "grid"
     job = None
     try:
