@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,18 @@ def sweep(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.Complete
     return subprocess.run([sys.executable, "-m", "wdbench", "-m", *SLURM, *args], cwd=cwd,
                           env=sweep_env(), capture_output=True, text=True, timeout=timeout,
                           check=False)
+
+
+@contextmanager
+def sigint_not_ignored():
+    """A child started inside gets SIGINT as from a terminal, even where pytest itself was
+    started in the background, which leaves SIGINT ignored for it and its children: a Python
+    handler here becomes the default action in the child, which Python turns into Ctrl+C."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def summaries(sweep_dir: Path) -> dict[str, dict]:
@@ -119,11 +132,9 @@ def test_interrupted_sweep_reruns_only_its_unfinished_job(tmp_path):
     both jobs completed. A third run submits nothing."""
     args = ["seed=0,1", "hydra.sweep.dir=runs/grid", "hydra.launcher.array_parallelism=1"]
     command = [sys.executable, "-m", "wdbench", "-m", *SLURM, *args]
-    # SIGINT as a terminal delivers it, even where pytest itself was started in the background
-    # (which leaves SIGINT ignored, and its children inherit that)
-    proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    with sigint_not_ignored():
+        proc = subprocess.Popen(command, cwd=tmp_path, env=sweep_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
     sweep_dir = tmp_path / "runs" / "grid"
     job = None
     try:
