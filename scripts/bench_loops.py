@@ -25,7 +25,11 @@ LR = 0.1  # conf/optimizer/sgd.yaml, wdbench's default
 
 
 def make_model(kind: str, flatten: bool = False) -> nn.Module:
-    widths = [784, *HIDDEN[kind], 10]
+    return mlp([784, *HIDDEN[kind], 10], flatten)
+
+
+def mlp(widths: list[int], flatten: bool = False) -> nn.Sequential:
+    """Linear layers of these widths with a ReLU between each two."""
     layers: list[nn.Module] = [nn.Flatten()] if flatten else []
     for width_in, width_out in itertools.pairwise(widths):
         layers += [nn.Linear(width_in, width_out), nn.ReLU()]

@@ -57,6 +57,7 @@ def main() -> None:
                        for i in range(args.members - 1)]
     configs = [(s, compose_run(overrides_for(args, s))[0]) for s in strengths]
     member_epochs = args.members * args.epochs
+    set_threads(args.threads)  # the plain loops' threads; each wdbench run sets its own alike
     plain_args = plain_task(configs[0][1], strengths, args)
     sequential, stacked, plain_sequential, plain_stacked = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +67,6 @@ def main() -> None:
                                                      for (_, cfg), path in zip(configs, d)]))
             jobs = [Job(cfg, Path(tmp, f"stack{r}_{i}"), []) for i, (_, cfg) in enumerate(configs)]
             stacked.append(timed(lambda j=jobs: run_stack(j)))
-            set_threads(args.threads)
             plain_sequential.append(floor.sequential_seconds(*plain_args))
             plain_stacked.append(floor.stacked_seconds(*plain_args))
     seq, stk = min(sequential) / member_epochs, min(stacked) / member_epochs

@@ -9,18 +9,12 @@ import time
 
 import torch
 import torch.nn.functional as F
+from bench_loops import mlp
 from torch import nn
 
 
 def widths(cfg, features: int, outputs: int) -> list[int]:
     return [features, *cfg.model.hidden, outputs]
-
-
-def mlp(sizes: list[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for width_in, width_out in itertools.pairwise(sizes):
-        layers += [nn.Linear(width_in, width_out), nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
 
 
 def penalty(weights, strengths: torch.Tensor) -> torch.Tensor:
@@ -38,12 +32,13 @@ def sequential_seconds(x, y, sizes, batch: int, strengths: list[float], epochs: 
         model = mlp(sizes)
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
         weights = [layer.weight for layer in model if isinstance(layer, nn.Linear)]
+        lam = torch.tensor(strength)
         for epoch in range(epochs):
             order = torch.randperm(len(x))
             for start in range(0, len(x), batch):
                 index = order[start : start + batch]
                 loss = F.cross_entropy(model(x[index]), y[index])
-                loss = loss + penalty(weights, torch.tensor(strength))
+                loss = loss + penalty(weights, lam)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
