@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from wdbench.errors import ConfigError, WdbenchError
+from wdbench.internals import full_key
 from wdbench.validate import explain_type_error
 
 
@@ -22,7 +23,7 @@ def build(node: DictConfig, **kwargs):
         if isinstance(cause, TypeError):  # an unknown key, e.g. +model.hiden=3
             cause = explain_type_error(cause, node, passed=set(kwargs))
         if isinstance(cause, ImportError):
-            cause = ConfigError(f"{node._get_full_key(None)}._target_", node.get("_target_"),
+            cause = ConfigError(f"{full_key(node)}._target_", node.get("_target_"),
                                 "an importable class or function")
         if isinstance(cause, WdbenchError):
             raise cause from None

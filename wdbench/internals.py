@@ -1,5 +1,8 @@
-"""The private parts of Lightning and TensorBoard that wdbench relies on, in one place: an
-upgrade that moves them breaks this file (and tests/test_internals.py), nothing else."""
+"""The private parts of Lightning, TensorBoard, Hydra, OmegaConf and torch that wdbench relies
+on, in one place: an upgrade that moves them breaks this file (and tests/test_internals.py),
+nothing else."""
+
+import torch
 
 
 def count_optimizer_steps(trainer, steps: int) -> None:
@@ -26,3 +29,25 @@ def add_summary(writer, summary, step: int) -> bool:
         return False
     file_writer.add_summary(summary, global_step=step)
     return True
+
+
+def sweep_cross_product(overrides: list) -> list[list[str]]:
+    """The jobs Hydra's basic sweeper makes of parsed overrides, each a list of `key=value`."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    return BasicSweeper.split_arguments(overrides, None)[0]
+
+
+def full_key(node) -> str:
+    """A config node's dotted path from the root ("" at the root)."""
+    return node._get_full_key(None)
+
+
+def copy_tensors(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    """targets[i] := sources[i] for every i, in one fused call."""
+    torch._foreach_copy_(targets, sources)
+
+
+def subtract_tensors(targets: list[torch.Tensor], others: list[torch.Tensor]) -> None:
+    """targets[i] -= others[i] for every i, in one fused call."""
+    torch._foreach_sub_(targets, others)

@@ -15,6 +15,8 @@ import math
 
 import torch
 
+from wdbench.internals import copy_tensors, subtract_tensors
+
 ANGLE = "weights/angular_update_layer/"
 PREDICTED = "weights/angular_update_predicted_layer/"
 EFFECTIVE_LR = "weights/effective_lr_layer/"
@@ -79,13 +81,13 @@ class AngularUpdates:
             self.before = [w.clone() for w in self.weights]
             self.following = storage
         elif weights:
-            torch._foreach_copy_(self.before, self.weights)
+            copy_tensors(self.before, self.weights)
 
     @torch.no_grad()
     def measure(self) -> None:
         if not self.weights or not self.due:
             return
-        torch._foreach_sub_(self.before, self.weights)  # before := w_before − w_after
+        subtract_tensors(self.before, self.weights)  # before := w_before − w_after
         # One record per step whatever the number of matrices: on a small model each call
         # costs more than its arithmetic.
         self.records.append(torch.stack(norms_and_dots(self.before, self.weights,

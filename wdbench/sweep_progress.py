@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 
+from wdbench.internals import sweep_cross_product
 from wdbench.run_names import PLAN_FILE
 
 SHOWN_FROM = 4  # jobs: smaller sweeps end before a progress line would help
@@ -30,9 +31,7 @@ def planned_jobs(hydra_node) -> int | None:
         return int(sweeper.n_trials)
     if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
         return None
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-
-    return len(BasicSweeper.split_arguments(sweep_overrides(hydra_node), None)[0])
+    return len(sweep_cross_product(sweep_overrides(hydra_node)))
 
 
 def swept(hydra_node) -> list[str]:

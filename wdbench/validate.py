@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from wdbench.checks import is_count, is_integer, is_number
 from wdbench.errors import ConfigError, WdbenchError
+from wdbench.internals import full_key
 
 MAX_SEED = 2**32 - 1  # Lightning's seed_everything silently replaces larger or negative seeds
 UNEXPECTED_KEYWORD = re.compile(r"unexpected keyword argument '(\w+)'")
@@ -80,7 +81,7 @@ def explain_type_error(err: TypeError, node: DictConfig, passed: set = frozenset
     parameters = inspect.signature(get_object(node._target_)).parameters
     hidden = {"self", "params", "args", "kwargs", *passed}  # what wdbench itself passes
     known = [p for p in parameters if p not in hidden]
-    prefix = node._get_full_key(None)
+    prefix = full_key(node)
     return ConfigError(f"{prefix}.{key}" if prefix else key, node.get(key),
                        f"the keys of {node._target_}: {', '.join(known)}")
 
