@@ -1,8 +1,8 @@
 """Property-based: random valid configurations compose and pass the whole start-up (every part
 built, nothing trained); random invalid values are each rejected with their key named.
 
-To cover a new key, add a row to INVALID (and its valid values to VALID_REGULARIZERS or
-valid_overrides); test_every_regularizer_has_valid_values fails until a new option has one."""
+To cover a new key, add a row to INVALID (and its valid values to VALID_KEYS or
+valid_overrides); test_every_declared_key_has_valid_values fails until a new key has one."""
 
 from dataclasses import dataclass
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.helpers.runs import compose_config
 from wdbench.errors import ConfigError
 from wdbench.regularizers import KINDS
+from wdbench.regularizers.registry import hparam_keys
 from wdbench.train import prepare
 
 # Few examples and no shrinking, so the suite stays fast even when a check fails.
@@ -44,20 +45,17 @@ not_a_number = words | st.just(True) | st.just(None)
 negative = floats(high=-1e-9)
 not_positive = floats(high=0.0) | st.integers(max_value=0)
 
-# Valid values for each regulariser's keys: the lead adds a row per option after merging.
-STRENGTH = {"regularizer.strength": floats(0.0, 100.0)}
-VALID_REGULARIZERS = {
-    "none": {},
-    "l2": STRENGTH,
-    "weight_decay": STRENGTH,
-    "decoupled": {"regularizer.strength": floats(0.0, 0.99),
-                  "regularizer.scale_by_lr": st.booleans()},
-    "l1": STRENGTH,
-    "l1_prox": STRENGTH,
-    "elastic_net": {**STRENGTH, "regularizer.l1_ratio": floats(0.0, 1.0)},
-    "norm_ball": {"regularizer.radius": floats(1e-3, 1e3)},
-    "max_norm": {"regularizer.radius": floats(1e-3, 1e3)},
-}
+# Valid values of each numeric key a kind declares (regularizers/registry.py), and where a
+# kind's range is narrower or it has keys of its own; its other keys keep their defaults.
+VALID_KEYS = {"strength": floats(0.0, 100.0), "radius": floats(1e-3, 1e3),
+              "l1_ratio": floats(0.0, 1.0)}
+NARROWER = {"decoupled": {"regularizer.strength": floats(0.0, 0.99),
+                          "regularizer.scale_by_lr": st.booleans()}}
+
+
+def valid_regularizer_values(kind: str) -> dict:
+    declared = {f"regularizer.{key}": VALID_KEYS[key] for key in KINDS[kind].hparams}
+    return {**declared, **NARROWER.get(kind, {})}
 
 
 @dataclass(frozen=True)
@@ -151,9 +149,9 @@ def valid_overrides(draw) -> dict[str, object]:
         chosen["model.hidden"] = draw(st.lists(st.integers(1, 64), max_size=3))
         chosen["model.dropout"] = draw(floats(0.0, 0.95))
     chosen["model.init_std"] = draw(st.none() | floats(1e-4, 5.0))
-    regularizer = draw(st.sampled_from(sorted(VALID_REGULARIZERS)))
+    regularizer = draw(st.sampled_from(sorted(KINDS)))
     chosen["regularizer"] = regularizer
-    for key, values in VALID_REGULARIZERS[regularizer].items():
+    for key, values in valid_regularizer_values(regularizer).items():
         chosen[key] = draw(values)
     optimizer = draw(st.sampled_from(["sgd", "adam", "adamw"]))
     chosen["optimizer"] = optimizer
@@ -189,5 +187,6 @@ def test_valid_configuration_composes_and_builds(tmp_path, chosen):
     assert p.data.num_features == chosen["data.num_inputs"]
 
 
-def test_every_regularizer_has_valid_values():
-    assert sorted(KINDS) == sorted(VALID_REGULARIZERS), "add the new kinds to VALID_REGULARIZERS"
+def test_every_declared_key_has_valid_values():
+    assert set(hparam_keys()) <= set(VALID_KEYS), "add the new key's valid range to VALID_KEYS"
+    assert set(NARROWER) <= set(KINDS)

@@ -12,14 +12,22 @@ The LightningModule calls these and never asks which kind it holds. `lr` is the 
 (scheduled) learning rate of param group 0, the regularised weights.
 
 Config: `_target_: wdbench.regularizers.KIND` (conf/regularizer/*.yaml); what each kind can do
-in a stacked grid is declared in registry.py.
+in a stacked grid is declared on its class with `@register` (registry.py).
 """
+
+import importlib
+import pkgutil
 
 from wdbench.regularizers.base import ONE_D, NoRegularizer, Regularizer
 from wdbench.regularizers.decay import Decoupled, WeightDecay
 from wdbench.regularizers.penalties import L1, L2, ElasticNet
 from wdbench.regularizers.proximal import L1Prox, MaxNorm, NormBall
-from wdbench.regularizers.registry import KINDS, KindInfo, kind_info
+from wdbench.regularizers.registry import KINDS, KindInfo, kind_info, register
 
 __all__ = ["KINDS", "L1", "L2", "ONE_D", "Decoupled", "ElasticNet", "KindInfo", "L1Prox",
-           "MaxNorm", "NoRegularizer", "NormBall", "Regularizer", "WeightDecay", "kind_info"]
+           "MaxNorm", "NoRegularizer", "NormBall", "Regularizer", "WeightDecay", "kind_info",
+           "register"]
+
+# Every module in this package is imported, so a kind in a new file registers with no list to edit.
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

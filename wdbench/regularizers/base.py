@@ -9,6 +9,7 @@ from torch import nn
 
 from wdbench.checks import is_number
 from wdbench.errors import ConfigError
+from wdbench.regularizers.registry import register
 
 ONE_D = "1d"  # the exclude rule for biases and every other parameter with ndim <= 1
 
@@ -124,6 +125,7 @@ class Regularizer:
         return None
 
 
+@register("none", hparams=(), per_member=())  # its strength is always 0
 class NoRegularizer(Regularizer):
     """`regularizer=none`: no penalty, no decay, no constraint."""
 

@@ -5,8 +5,11 @@ from torch import nn
 
 from wdbench.errors import ConfigError
 from wdbench.regularizers.base import ONE_D, Regularizer
+from wdbench.regularizers.registry import register
 
 
+# A torch optimizer holds one weight_decay per parameter group: one strength per stack.
+@register("weight_decay", per_member=())
 class WeightDecay(Regularizer):
     """lambda as the optimizer's own `weight_decay` on the regularised group (the lecture's
     "concise" version): coupled L2 for SGD and Adam (the same as `l2`), decoupled for AdamW."""
@@ -22,6 +25,7 @@ class WeightDecay(Regularizer):
         return 0.0, 0.0  # the decay is the optimizer's own weight_decay
 
 
+@register("decoupled")
 class Decoupled(Regularizer):
     """w <- w - lr·lambda·w every step, whatever the optimizer (Loshchilov & Hutter's SGDW and
     AdamW). It acts after the gradients and before the optimizer's update, where torch's AdamW

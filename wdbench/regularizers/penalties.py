@@ -6,6 +6,7 @@ from torch import nn
 from wdbench.checks import is_number
 from wdbench.errors import ConfigError
 from wdbench.regularizers.base import ONE_D, Regularizer
+from wdbench.regularizers.registry import register
 
 
 def check_ratio(l1_ratio) -> float:
@@ -14,6 +15,7 @@ def check_ratio(l1_ratio) -> float:
     return float(l1_ratio)
 
 
+@register("l2")
 class L2(Regularizer):
     """(lambda/2)·||w||² added to the loss; its gradient adds lambda·w."""
 
@@ -27,6 +29,7 @@ class L2(Regularizer):
         return self.strength, 0.0
 
 
+@register("l1")
 class L1(Regularizer):
     """lambda·||w||₁ added to the loss. Autograd's gradient of |w| is sign(w) (0 at 0): the
     lecture's subgradient step w <- w - lr·dl/dw - lr·lambda·sign(w). Weights oscillate
@@ -36,6 +39,7 @@ class L1(Regularizer):
         return self.strength * self.sum_each(p.abs() for p in self.weights(model))
 
 
+@register("elastic_net", hparams=("strength", "l1_ratio"))
 class ElasticNet(Regularizer):
     """scikit-learn's convention: lambda·(l1_ratio·||w||₁ + (1 - l1_ratio)/2·||w||²).
     l1_ratio = 1 is `l1`, l1_ratio = 0 is `l2`."""

@@ -9,6 +9,7 @@ from torch import nn
 from wdbench.checks import is_number
 from wdbench.errors import ConfigError
 from wdbench.regularizers.base import ONE_D, Regularizer
+from wdbench.regularizers.registry import register
 
 
 def check_radius(radius) -> float:
@@ -18,6 +19,7 @@ def check_radius(radius) -> float:
     return float(radius)
 
 
+@register("l1_prox")
 class L1Prox(Regularizer):
     """lambda·||w||₁ by proximal gradient (ISTA): after each step, soft-threshold every
     weight by lr·lambda, w <- sign(w)·max(|w| - lr·lambda, 0). Small weights land on exact
@@ -39,6 +41,7 @@ class L1Prox(Regularizer):
             param.copy_(param.sign() * shrunk.clamp_min(0))
 
 
+@register("norm_ball", hparams=("radius",), per_member=("radius",))
 class NormBall(Regularizer):
     """The lecture's hard constraint ||w||₂ <= radius (theta = radius²) over all regularised
     weights jointly, by projection after each step: scale them all by radius / ||w|| when
@@ -58,6 +61,7 @@ class NormBall(Regularizer):
                 param.mul_(self.per_member(factor, param))
 
 
+@register("max_norm", hparams=("radius",), per_member=("radius",))
 class MaxNorm(Regularizer):
     """Each unit's incoming weight vector has norm <= radius (Srivastava et al. 2014): every
     row of an nn.Linear weight (out, in) is rescaled to the radius when longer. A 1-D

@@ -1,41 +1,45 @@
-"""What each regulariser kind can do, declared once: the option name it goes by, its numeric
-hyperparameters, which of them may differ between the members of a stacked grid, and whether
-it can be stacked at all. The grouping of a sweep into stacks, the HParams columns and the
-stacked regulariser read these declarations instead of knowing the kinds."""
+"""What each regulariser kind can do, declared where the kind is defined (`@register` on its
+class): the option name it goes by, its numeric hyperparameters, which of them may differ
+between the members of a stacked grid, and whether it can be stacked at all. The grouping of a
+sweep into stacks, the HParams columns and the stacked regulariser read these declarations
+instead of knowing the kinds; a class in a user's own module registers the same way when its
+`_target_` is imported."""
 
 from dataclasses import dataclass
 
 from hydra.utils import get_object
 
-from wdbench.regularizers.base import NoRegularizer, Regularizer
-from wdbench.regularizers.decay import Decoupled, WeightDecay
-from wdbench.regularizers.penalties import L1, L2, ElasticNet
-from wdbench.regularizers.proximal import L1Prox, MaxNorm, NormBall
-
 
 @dataclass(frozen=True)
 class KindInfo:
     name: str  # its option under conf/regularizer/
-    kind: type
+    kind: type | None
     hparams: tuple[str, ...] = ("strength",)  # numeric keys: HParams columns
     per_member: tuple[str, ...] = ("strength",)  # keys one stack holds a value of per member
     stackable: bool = True  # works with a member dimension on every parameter
 
 
-KINDS = {info.name: info for info in (
-    KindInfo("none", NoRegularizer, hparams=(), per_member=()),  # its strength is always 0
-    KindInfo("l2", L2),
-    # A torch optimizer holds one weight_decay per parameter group: one strength per stack.
-    KindInfo("weight_decay", WeightDecay, per_member=()),
-    KindInfo("decoupled", Decoupled),
-    KindInfo("l1", L1),
-    KindInfo("l1_prox", L1Prox),
-    KindInfo("elastic_net", ElasticNet, hparams=("strength", "l1_ratio")),
-    KindInfo("norm_ball", NormBall, hparams=("radius",), per_member=("radius",)),
-    KindInfo("max_norm", MaxNorm, hparams=("radius",), per_member=("radius",)),
-)}
+KINDS: dict[str, KindInfo] = {}
 # A class nobody declared (a user's own) trains on its own: nothing is known about members.
-UNDECLARED = KindInfo("", Regularizer, hparams=(), per_member=(), stackable=False)
+UNDECLARED = KindInfo("", None, hparams=(), per_member=(), stackable=False)
+
+
+def register(name: str, *, hparams=("strength",), per_member=("strength",), stackable=True):
+    """Class decorator: declare a kind under its option name."""
+
+    def declare(cls: type) -> type:
+        known = KINDS.get(name)
+        if known is not None and path(known.kind) != path(cls):
+            raise ValueError(f"regularizer kind {name!r} is declared twice: "
+                             f"{path(known.kind)} and {path(cls)}")
+        KINDS[name] = KindInfo(name, cls, tuple(hparams), tuple(per_member), stackable)
+        return cls
+
+    return declare
+
+
+def path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def kind_info(kind) -> KindInfo:
