@@ -87,6 +87,17 @@ def test_a_search_composes_onto_another_experiment(search):
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("config", ["+experiment=mlp_l1", f"+hparams_search={search}"],
                       return_hydra_config=True)
-    params = OmegaConf.load(CONF_DIR / "hparams_search" / f"{search}.yaml").hydra.sweeper.params
+    own = OmegaConf.load(CONF_DIR / "hparams_search" / f"{search}.yaml")
+    params = dict(own.hydra.sweeper.params)
+    if "three_seeds" in own.get("defaults", []):
+        params["seed"] = "0,1,2"
     assert cfg.name == "mlp_l1" and cfg.regularizer.strength == 3e-5
-    assert dict(cfg.hydra.sweeper.params) == dict(params)
+    assert dict(cfg.hydra.sweeper.params) == params
+    assert list(cfg.hydra.sweeper.params)[-1:] == (["seed"] if "seed" in params else list(params)[-1:])
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_grid_lives_in_hparams_search(experiment):
+    """An experiment is a task; the values a sweep tries are an hparams_search option."""
+    own = OmegaConf.load(CONF_DIR / "experiment" / f"{experiment}.yaml")
+    assert "sweeper" not in own.get("hydra", {}), "move the grid to conf/hparams_search/"
