@@ -6,34 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers.fashion import idx_bytes, write_fake_fashion
 from tests.helpers.runs import run_config
 from wdbench.data import fashion_mnist
 from wdbench.data.idx import read_idx
 from wdbench.errors import ConfigError, DataError
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(
-        int(n).to_bytes(4, "big") for n in array.shape
-    )
-    return header + array.astype(np.uint8).tobytes()
-
-
-def write_fake_fashion(directory, gz: bool, images_value: int = 0):
-    """Four IDX files with the real counts and shapes (labels cycle through 0-9)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for key, (stem, count) in fashion_mnist.FILES.items():
-        if key.endswith("images"):
-            array = np.full((count, 28, 28), images_value, dtype=np.uint8)
-            array[:, 0, 0] = np.arange(count) % 256  # every row its own (pixel 0, pixel 1),
-            array[:, 0, 1] = np.arange(count) // 256  # so subsets can be checked
-        else:
-            array = np.arange(count) % 10
-        data = idx_bytes(array)
-        if gz:
-            (directory / f"{stem}.gz").write_bytes(gzip.compress(data, compresslevel=1))
-        else:
-            (directory / stem).write_bytes(data)
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import os
 import subprocess
 import sys
 
-from test_fashion_data import write_fake_fashion
-
+from tests.helpers.fashion import write_fake_fashion
 from tests.helpers.runs import REPO
 
 CHILD = """

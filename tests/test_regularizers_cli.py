@@ -5,9 +5,9 @@ import json
 import math
 
 from omegaconf import OmegaConf
-from test_regularizers_constraints import KINDS
 
 from tests.helpers.runs import FASHION_PRESENT, run_cli
+from wdbench.regularizers import KINDS
 
 
 def test_every_kind_runs_from_the_command_line(tmp_path, request):
