@@ -1,7 +1,8 @@
 """The process-global state a test, or the wdbench code it runs in-process, can leave behind
 for the tests after it: taken before, put back after. A run sets torch's thread count and
 seeds every global RNG; Hydra's job logging adds root handlers; the command line freezes the
-garbage collector and sets environment variables; a stop signal's handler is installed."""
+garbage collector, sets environment variables and lists its jobs; a stop signal's handler is
+installed."""
 
 import gc
 import logging
@@ -15,6 +16,11 @@ import numpy as np
 import torch
 from hydra.core.global_hydra import GlobalHydra
 
+from wdbench import cli, sweep, sweep_progress
+
+# What the command line collects over a process's jobs (failed runs, a vectorized sweep's
+# jobs, ended sweeps): a test that calls it in-process leaves them for the next.
+REGISTRIES = (cli.failed_runs, cli.pending, sweep.failed_jobs, sweep_progress.ended_sweeps)
 # Signals whose handler Python can read (and so put back); SIGKILL and SIGSTOP have none.
 SIGNALS = [s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)]
 
@@ -74,6 +80,7 @@ class ProcessState:
     logging: dict[str, LoggerState]
     hydra_initialized: bool
     gc_frozen: int
+    registries: list[list]
 
 
 def take() -> ProcessState:
@@ -94,11 +101,13 @@ def take() -> ProcessState:
         logging={name: LoggerState.of(logger) for name, logger in loggers().items()},
         hydra_initialized=GlobalHydra.instance().is_initialized(),
         gc_frozen=gc.get_freeze_count(),
+        registries=[list(registry) for registry in REGISTRIES],
     )
 
 
 def restore(state: ProcessState) -> None:
-    torch.set_num_threads(state.threads)
+    if torch.get_num_threads() != state.threads:
+        torch.set_num_threads(state.threads)
     torch.set_default_dtype(state.dtype)
     torch.set_grad_enabled(state.grad_enabled)
     torch.use_deterministic_algorithms(state.deterministic[0], warn_only=state.deterministic[1])
@@ -121,6 +130,8 @@ def restore(state: ProcessState) -> None:
         GlobalHydra.instance().clear()
     if state.gc_frozen == 0 and gc.get_freeze_count():
         gc.unfreeze()
+    for registry, saved in zip(REGISTRIES, state.registries):
+        registry[:] = saved
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
 
@@ -129,7 +140,7 @@ def changed(before: ProcessState, after: ProcessState) -> list[str]:
     """The names of what differs: for a test that shows the restoring works."""
     names = []
     for name in ("threads", "dtype", "grad_enabled", "deterministic", "matmul_precision", "cwd",
-                 "environ", "argv", "handlers", "hydra_initialized", "gc_frozen"):
+                 "environ", "argv", "handlers", "hydra_initialized", "gc_frozen", "registries"):
         if getattr(before, name) != getattr(after, name):
             names.append(name)
     if not torch.equal(before.torch_rng, after.torch_rng):
