@@ -1,8 +1,8 @@
 """The process-global state a test, or the wdbench code it runs in-process, can leave behind
 for the tests after it: taken before, put back after. A run sets torch's thread count and
-seeds every global RNG; Hydra's job logging adds root handlers; the command line freezes the
-garbage collector, sets environment variables and lists its jobs; a stop signal's handler is
-installed."""
+seeds every global RNG; the command line freezes the garbage collector, sets environment
+variables and lists its jobs, and Hydra's job logging adds root handlers for a job it runs;
+a stop signal's handler is installed."""
 
 import gc
 import logging
