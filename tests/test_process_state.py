@@ -29,7 +29,7 @@ def test_a_runs_leftovers_are_put_back(tmp_path):
     assert torch.get_num_threads() == 3
 
 
-def test_every_kind_of_leftover_is_put_back(tmp_path, monkeypatch):
+def test_every_kind_of_leftover_is_put_back(tmp_path):
     before = process_state.take()
     torch.set_default_dtype(torch.float64)
     torch.set_grad_enabled(False)
