@@ -1,10 +1,47 @@
-"""Shared fixtures; shared helpers live in tests/helpers/."""
+"""Shared fixtures; shared helpers live in tests/helpers/.
+
+No test sees what another test, or another module's fixtures, changed in the process's
+global state (tests/helpers/process_state.py): it is put back after each. `--shuffle SEED`
+runs the tests in an order drawn from SEED, to show that none depends on another's running
+first; CI draws SEED from the commit."""
 
 import os
 
 import pytest
 
+from tests.helpers import process_state
+from tests.helpers.order import shuffled
 from tests.helpers.runs import FASHION_MISSING, FASHION_PRESENT
+
+
+def pytest_addoption(parser):
+    parser.addoption("--shuffle", type=int, metavar="SEED", default=None,
+                     help="run modules and the tests within each in an order drawn from SEED")
+
+
+def pytest_report_header(config):
+    seed = config.getoption("shuffle")
+    return None if seed is None else f"test order shuffled: --shuffle {seed}"
+
+
+def pytest_collection_modifyitems(config, items):
+    seed = config.getoption("shuffle")
+    if seed is not None:
+        items[:] = shuffled(items, seed, module_of=lambda item: item.nodeid.split("::")[0])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_after_module():
+    before = process_state.take()
+    yield
+    process_state.restore(before)
+
+
+@pytest.fixture(autouse=True)
+def restore_after_test():
+    before = process_state.take()
+    yield
+    process_state.restore(before)
 
 
 @pytest.fixture

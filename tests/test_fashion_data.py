@@ -100,6 +100,21 @@ def test_splits_and_label_noise_on_real_data(needs_fashion_mnist):
         fashion_mnist.make_fashion_mnist(train_size=59001, val_size=1000)
 
 
+def validation_rows(seed: int, **folds) -> set[bytes]:
+    """The validation images of a split of the real pool, each as its bytes."""
+    data = fashion_mnist.make_fashion_mnist(train_size=5000, val_size=1000, seed=seed, **folds)
+    return {row.numpy().tobytes() for row in data.splits.val_x}
+
+
+@pytest.mark.parametrize("folds", [{}, {"folds": 5}], ids=["held_out", "k_fold"])
+def test_the_seed_chooses_the_validation_rows(needs_fashion_mnist, folds):
+    """1000 of 60000 images: two independent draws share about 17 (a handful of the real
+    pool's images are duplicates, so sets of bytes are compared)."""
+    first, again, other = (validation_rows(seed, **folds) for seed in (1, 1, 2))
+    assert first == again
+    assert len(first) > 900 and len(first & other) < 100
+
+
 def test_tiny_real_run(tmp_path, needs_fashion_mnist):
     summary = run_config(tmp_path, ["data=fashion_mnist", "model=mlp", "data.train_size=500",
                                     "data.val_size=500", "trainer.max_epochs=1"])

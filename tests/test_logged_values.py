@@ -7,8 +7,10 @@ import itertools
 import pytest
 
 from tests.helpers.runs import run_config
+from wdbench.regularizers import KINDS
 
-LAMBDA, RATIO = 0.3, 0.25
+LAMBDA, RATIO, RADIUS, LR = 0.3, 0.25, 5, 0.1
+VALUES = {"strength": LAMBDA, "l1_ratio": RATIO, "radius": RADIUS}  # each kind's hparams
 
 
 def penalty_of(kind: str, l2: float, l1: float) -> float:
@@ -18,26 +20,35 @@ def penalty_of(kind: str, l2: float, l1: float) -> float:
             "elastic_net": LAMBDA * (RATIO * l1 + (1 - RATIO) / 2 * l2**2)}.get(kind, 0.0)
 
 
+# The factor SGD shrinks the weights by each step, where a kind's step has one: lr times the
+# coefficient of w in the gradient (l2, elastic net's l2 part) or in the decay.
+DECAY_PER_STEP = {"l2": LR * LAMBDA, "weight_decay": LR * LAMBDA, "decoupled": LR * LAMBDA,
+                  "elastic_net": LR * LAMBDA * (1 - RATIO)}
+
+
 def history(run_dir) -> list[dict]:
     with open(run_dir / "history.csv") as f:
         return [{k: float(v) if v else None for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-@pytest.mark.parametrize("kind", ["none", "l2", "weight_decay", "decoupled", "l1", "l1_prox",
-                                  "elastic_net", "norm_ball", "max_norm"])
-def test_penalty_is_the_kinds_term_at_the_weights_it_stepped_from(tmp_path, kind):
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_penalty_and_decay_are_the_kinds_own(tmp_path, kind):
     """One full-batch step an epoch: epoch e's penalty is taken at the weights epoch e - 1
-    ended with (row 0: before training), whose norms the same file holds."""
-    setting = {"none": [], "norm_ball": ["regularizer.radius=5"],
-               "max_norm": ["regularizer.radius=5"]}.get(kind, [f"regularizer.strength={LAMBDA}"])
-    ratio = [f"regularizer.l1_ratio={RATIO}"] if kind == "elastic_net" else []
-    run_config(tmp_path, [f"regularizer={kind}", *setting, *ratio, "data.batch_size=20",
-                          "trainer.max_epochs=3", "threads=1"])
+    ended with (row 0: before training), whose norms the same file holds. The decay per
+    step is logged by the kinds that have one, and only by them."""
+    settings = [f"regularizer.{key}={VALUES[key]}" for key in KINDS[kind].hparams]
+    run_config(tmp_path, [f"regularizer={kind}", *settings, f"optimizer.lr={LR}",
+                          "data.batch_size=20", "trainer.max_epochs=3", "threads=1"])
     rows = history(tmp_path)
     assert len(rows) == 4
     for before, row in itertools.pairwise(rows):
         expected = penalty_of(kind, before["weights/l2"], before["weights/l1"])
         assert row["loss/penalty"] == pytest.approx(expected, rel=1e-5, abs=1e-12), row["epoch"]
+        decay = row.get("optim/decay_per_step")
+        if kind in DECAY_PER_STEP:
+            assert decay == pytest.approx(DECAY_PER_STEP[kind], rel=1e-12), row["epoch"]
+        else:
+            assert decay is None, row["epoch"]
     if kind in ("l2", "l1", "l1_prox", "elastic_net"):
         assert rows[1]["loss/penalty"] > 1  # N(0, 1) init: a term far from zero
 

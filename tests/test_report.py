@@ -80,6 +80,27 @@ def test_folds_aggregate_to_mean_and_std(kfold_sweep):
     assert png.startswith(b"\x89PNG")
 
 
+def test_a_configuration_one_of_whose_runs_failed_is_not_chosen(kfold_sweep):
+    """The λ validation picks gets a fourth run that fails (a fold of 3 that does not exist):
+    its mean over the three that finished would still be the best, yet it is not chosen, on
+    validation or on test."""
+    root, sweep = kfold_sweep
+    complete = make_report([sweep], root / "complete")["chosen"]["val_loss"].iloc[0]
+    best = complete["chosen"].removeprefix("strength=")
+    failing = root / "one_more"
+    result = run_cli(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=3",
+                      f"regularizer.strength={best}", "trainer.max_epochs=4",
+                      f"hydra.sweep.dir={failing}"], cwd=root)
+    assert result.returncode == 1 and "1 job(s) failed" in result.stderr
+    report = make_report([sweep, failing], root / "one_failed")
+    cell = report["table"].set_index("regularizer.strength").loc[float(best)]
+    assert cell["runs"] == 4 and cell["finished"] == 3
+    assert cell["val_loss"] == complete["val_loss"]  # the mean of the finished runs, as before
+    [other] = [s for s in STRENGTHS if float(s) != float(best)]
+    chosen = report["chosen"]["val_loss"].iloc[0]
+    assert chosen["chosen"] == chosen["best on test"] == f"strength={float(other):g}"
+
+
 def test_tensorboard_reader_agrees_with_summaries(kfold_sweep):
     root, sweep = kfold_sweep
     from_summary = make_report([sweep], root / "a")["runs"].set_index("run_dir")

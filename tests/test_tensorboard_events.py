@@ -97,6 +97,18 @@ def test_regression_run_equals_checkpoint_and_data(tmp_path):
     assert hparams_data(events)["session_end_info"].session_end_info.status == 1  # SUCCESS
 
 
+def test_losses_are_of_the_model_in_eval_mode(tmp_path):
+    """Dropout and batch norm: the logged losses are those of the network that passes
+    everything through dropout and normalises with the running statistics."""
+    overrides = [*REGRESSION, "model.dropout=0.5", "model.norm=batch", "data.batch_size=5"]
+    run_config(tmp_path, overrides)
+    state = checkpoint_state(tmp_path)
+    check_losses(read_events(tmp_path), state, rebuilt_splits(overrides), classification=False,
+                 epochs=4)
+    # the running statistics are of the training minibatches alone: 20 rows, batch 5, 4 epochs
+    assert state["model.layers.1.num_batches_tracked"] == 4 * 4
+
+
 def test_classification_run_equals_checkpoint_and_data(tmp_path, needs_fashion_mnist):
     overrides = ["data=fashion_mnist", "model=mlp", "model.hidden=[32]", "data.train_size=300",
                  "data.val_size=200", "trainer.max_epochs=2", "regularizer=l2"]

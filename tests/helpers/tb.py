@@ -44,17 +44,31 @@ def checkpoint_state(run_dir: Path) -> dict[str, torch.Tensor]:
 
 
 def layer_indices(state: dict) -> list[int]:
+    """The positions of the Linear layers (2-D weights; a batch norm's weight is 1-D)."""
     found = (re.fullmatch(r"model\.layers\.(\d+)\.weight", key) for key in state)
-    return sorted(int(m.group(1)) for m in found if m)
+    return sorted(int(m.group(1)) for m in found if m and state[m.group(0)].ndim == 2)
+
+
+BATCH_NORM_EPS = 1e-5  # torch.nn.BatchNorm1d's default
+
+
+def batch_norm(state: dict, i: int, h: torch.Tensor) -> torch.Tensor:
+    """Batch norm at evaluation: the running statistics training left, not the batch's."""
+    layer = f"model.layers.{i}"
+    scale = state[f"{layer}.weight"] / torch.sqrt(state[f"{layer}.running_var"] + BATCH_NORM_EPS)
+    return (h - state[f"{layer}.running_mean"]) * scale + state[f"{layer}.bias"]
 
 
 def forward(state: dict, x: torch.Tensor) -> torch.Tensor:
-    """The MLP by hand: Linear, ReLU, ..., Linear."""
+    """The MLP at evaluation by hand: Linear, [batch norm,] ReLU, ..., Linear; dropout passes
+    everything through."""
     indices = layer_indices(state)
     h = x
     for position, i in enumerate(indices):
         h = h @ state[f"model.layers.{i}.weight"].T + state[f"model.layers.{i}.bias"]
         if position < len(indices) - 1:
+            if f"model.layers.{i + 1}.running_mean" in state:
+                h = batch_norm(state, i + 1, h)
             h = torch.relu(h)
     return h
 
