@@ -198,3 +198,20 @@ def test_normalised_members_match_ordinary_runs(tmp_path, norm):
     if norm == "batch":  # the members' statistics differ: each is its own
         means = [weights(tmp_path / f"stacked{i}")["model.layers.1.running_mean"] for i in (0, 1)]
         assert not torch.allclose(means[0], means[1])
+
+
+def test_a_frozen_member_keeps_its_batch_norm_statistics(tmp_path):
+    """λ = 300 diverges in epoch 1 with finite running statistics (about 1e8), which later
+    forward passes would go on moving (to about 1e26): the frozen member's stay those its
+    ordinary run stopped with, the other member's follow its own ordinary run to the end."""
+    base = [*TINY, "model=mlp", "model.hidden=[8]", "model.norm=batch", "regularizer=l2",
+            "optimizer.momentum=0", "optimizer.lr=0.05"]
+    ordinary, stacked = ordinary_and_stacked(tmp_path, base, "strength", [0.1, 300])
+    assert [s["status"] for s in stacked] == ["completed", "diverged"]
+    assert stacked[1]["diverged_epoch"] == ordinary[1]["diverged_epoch"] == 1
+    for i in (0, 1):
+        state = weights(tmp_path / f"stacked{i}")
+        one = weights(tmp_path / f"ordinary{i}")
+        for key in ("model.layers.1.running_mean", "model.layers.1.running_var"):
+            assert torch.isfinite(state[key]).all(), key
+            torch.testing.assert_close(state[key], one[key], rtol=1e-4, atol=1e-5)
