@@ -42,16 +42,22 @@ class StackedModule(RegularizedModule):
         if not self.alive.any():
             self.trainer.should_stop = True
 
+    def member_state(self) -> dict[str, torch.Tensor]:
+        """Everything with a member dimension: the parameters, and the buffers (batch norm's
+        running statistics) that every forward pass in training mode updates."""
+        return {**dict(self.model.named_parameters()), **dict(self.model.named_buffers())}
+
     def freeze(self, members: list[int]) -> None:
-        """Stop training `members` (diverged): keep their weights as they are now."""
+        """Stop training `members` (diverged): keep their weights and running statistics as
+        they are now."""
         self.alive[members] = False
         dead = ~self.alive
-        self.frozen = {name: p.detach()[dead].clone() for name, p in self.model.named_parameters()}
+        self.frozen = {name: t.detach()[dead].clone() for name, t in self.member_state().items()}
 
     def update(self, optimizer) -> None:
         super().update(optimizer)
-        if self.frozen:  # the optimizer's momentum or decay may still move them: put them back
+        if self.frozen:  # momentum, decay and the forward pass may still move them: put them back
             dead = ~self.alive
             with torch.no_grad():
-                for name, param in self.model.named_parameters():
-                    param[dead] = self.frozen[name]
+                for name, tensor in self.member_state().items():
+                    tensor[dead] = self.frozen[name]
