@@ -93,7 +93,7 @@ def test_swaps_from_the_command_line(tmp_path):
                       "regularizer.radius=0.4", *short], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [run_dir] = (tmp_path / "runs" / "d2l_synthetic").iterdir()
-    assert run_dir.name.endswith("_norm_ball_radius=0.4_seed=0")
+    assert run_dir.name.endswith("_norm_ball_radius=0.4_trainer.max_epochs=2_seed=0")
     recorded = OmegaConf.load(run_dir / ".hydra" / "config.yaml")  # what reports read
     assert OmegaConf.to_container(recorded.regularizer) == {
         "_target_": "wdbench.regularizers.NormBall", "radius": 0.4, "exclude": ["1d"]}
@@ -123,5 +123,7 @@ def test_adamw_on_an_sgd_experiment(tmp_path, needs_fashion_mnist):
     assert result.returncode == 0, result.stderr
     [summary_path] = (tmp_path / "runs" / "mlp_l2").glob("*/summary.json")
     assert json.loads(summary_path.read_text())["status"] == "completed"
+    assert summary_path.parent.name.endswith(  # the typed option tells it from plain mlp_l2
+        "_optimizer=adamw_l2_strength=0.001_trainer.max_epochs=1_data.train_size=200_seed=0")
     recorded = OmegaConf.load(summary_path.parent / ".hydra" / "config.yaml").optimizer
     assert recorded.lr == 1e-3 and "momentum" not in recorded

@@ -134,7 +134,7 @@ def test_single_cli_run_has_a_readable_name_and_hydra_choices(tmp_path):
     result = run_cli(["+experiment=d2l_synthetic", "trainer.max_epochs=3", "seed=4"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [run_dir] = (tmp_path / "runs" / "d2l_synthetic").iterdir()
-    assert run_dir.name.endswith("_l2_strength=3.0_seed=4")
+    assert run_dir.name.endswith("_l2_strength=3.0_trainer.max_epochs=3_seed=4")
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["choices"] == {"data": "synthetic", "model": "linear", "regularizer": "l2",
                                   "optimizer": "sgd"}

@@ -15,13 +15,13 @@ from omegaconf import DictConfig
 
 from wdbench.config import CONF_DIR, group_choices
 from wdbench.ddp import check_one_process, child_rank, quiet_child_logging
-from wdbench.errors import WdbenchError
+from wdbench.errors import ConfigError, WdbenchError
 from wdbench.interrupt import RunInterrupted
 from wdbench.job import Job
 from wdbench.messages import one_line
 from wdbench.regularizers import kind_info
 from wdbench.run_names import register_name_resolvers
-from wdbench.rundir import RunDirTaken, claim, register_resolver
+from wdbench.rundir import RunDirTaken, claim, register_resolver, remove_refused
 from wdbench.stacked.grid import group_jobs
 from wdbench.stacked.run import run_stack
 from wdbench.summary import write_json_atomic
@@ -135,6 +135,10 @@ def run_pending_stacks() -> None:
 
 
 def fail(err: Exception, run_dir: Path, single: bool, summary: dict | None) -> None:
+    # A single run refused for a bad value leaves nothing behind; a sweep's job keeps its
+    # failed summary, which the sweep table and the sweep's exit status read.
+    if single and isinstance(err, ConfigError) and remove_refused(run_dir):
+        summary = None
     if summary is not None:
         try:
             write_json_atomic(run_dir / "summary.json", summary)

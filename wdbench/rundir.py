@@ -4,6 +4,7 @@ written into them, so runs started in the same microsecond never mix their files
 import json
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from wdbench.errors import WdbenchError
 
 CLAIM_FILE = ".wdbench-run"  # who owns the directory: pid, host, start time, token
 RESOLVER = "wdbench_fresh_dir"
+# Directories fresh_dir made in this process, by run directory: the run's own and the parents
+# that did not exist before it, deepest first (what a refused run may take away again).
+made_here: dict[str, list[str]] = {}
 
 
 class RunDirTaken(WdbenchError):
@@ -23,15 +27,42 @@ class RunDirTaken(WdbenchError):
 def fresh_dir(path: str) -> str:
     """Create `path`, or `path-1`, `path-2`, ... when taken, with an exclusive mkdir (atomic on
     every filesystem) and return the one created. Hydra's later mkdir(exist_ok) reuses it."""
+    parents = missing_dirs(os.path.dirname(path) or ".")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     candidate, suffix = path, 0
     while True:
         try:
             os.mkdir(candidate)
+            made_here[os.path.abspath(candidate)] = [os.path.abspath(candidate), *parents]
             return candidate
         except FileExistsError:
             suffix += 1
             candidate = f"{path}-{suffix}"
+
+
+def missing_dirs(path: str) -> list[str]:
+    """`path` and those of its parents that do not exist yet, deepest first."""
+    missing, path = [], os.path.abspath(path)
+    while not os.path.exists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing
+
+
+def remove_refused(run_dir: Path) -> bool:
+    """Take away a run directory that fresh_dir made in this process, with the parents made
+    for it that are empty again; False (nothing touched) for any other directory, such as an
+    explicit hydra.run.dir, which may hold what was there before."""
+    made = made_here.pop(os.path.abspath(run_dir), None)
+    if made is None:
+        return False
+    shutil.rmtree(made[0], ignore_errors=True)
+    for parent in made[1:]:
+        try:
+            os.rmdir(parent)
+        except OSError:  # another run has put something there since
+            break
+    return True
 
 
 def register_resolver() -> None:
