@@ -54,7 +54,7 @@ def strip_comment(line: str) -> str:
 
 
 def readme_commands(text: str) -> dict[str, bool]:
-    """{normalised command: needs hardware CI lacks} for every command in README's blocks;
+    """{normalised command: needs hardware CI lacks} for every command in a page's shell blocks;
     lines ending in a backslash continue on the next."""
     found, pending, hardware = {}, "", False
     for block in code_blocks(text):
