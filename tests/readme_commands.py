@@ -1,21 +1,25 @@
-"""Every command README shows, normalised (one line, single spaces, comments dropped), and the
-tests that run it. test_readme_commands.py checks both ways: each README command is listed
-here, each command listed here is still in README, each test named here exists.
+"""Every command README.md and docs/*.md show, normalised (one line, single spaces, comments
+dropped), and the tests that run it. test_readme_commands.py checks both ways: each command
+shown is listed here, each command listed here is still shown in README.md or docs/, each test
+named here exists.
 
-To declare a new README command, add one line: "COMMAND": (TEST, ...). A TEST is
+To declare a new command, add one line: "COMMAND": (TEST, ...). A TEST is
 "tests/FILE.py::FUNCTION", or CI_SCRIPT for what `.ci/run` runs itself, or SHRUNK: then
 test_readme_commands.py runs the command as written plus overrides that only make it smaller
 (one epoch, 200 images, the first value of each swept list). A command that needs hardware CI
-lacks (a GPU, several GPUs or nodes) is marked in README itself, with a comment on its line:
+lacks (a GPU, several GPUs or nodes) is marked where it is shown, with a comment on its line:
 `# needs a GPU`, `# needs 4 GPUs`, `# needs a SLURM cluster`."""
 
 CI_SCRIPT = ".ci/run"
 SHRUNK = "tests/test_readme_commands.py::test_readme_command_runs_shrunk"
 CLI = "tests/test_cli.py::"
+FIRST_STEPS = "tests/test_readme_first_steps.py::test_first_steps_run_as_printed_in_a_plain_shell"
 
 RUN_BY = {
     "bash scripts/setup.sh +experiment=mlp_l2": (CI_SCRIPT,),
     ".venv/bin/python -m pytest -rs": (CI_SCRIPT,),
+    ". .venv/bin/activate": (FIRST_STEPS,),
+    "python -m wdbench": (FIRST_STEPS,),
     "bash scripts/lock.sh": ("tests/test_setup.py::test_lock_is_what_uv_resolves_from_pyproject",),
     "python -m wdbench -m +experiment=d2l_synthetic regularizer.strength=0,3 seed=0,1": (
         "tests/test_sweep_end.py::test_basic_sweep_prints_progress_table_and_next_commands",),

@@ -1,6 +1,6 @@
-"""README's commands: each is run by a test (tests/readme_commands.py says which), or marked
-in README as needing hardware CI lacks. The commands no other test runs are run here as
-written plus overrides that only make them smaller."""
+"""The commands of README.md and docs/*.md: each is run by a test (tests/readme_commands.py
+says which), or marked where it is shown as needing hardware CI lacks. The commands no other
+test runs are run here as written plus overrides that only make them smaller."""
 
 import ast
 import json
@@ -12,74 +12,10 @@ import pytest
 from readme_commands import CI_SCRIPT, RUN_BY, SHRUNK
 from shrink import OPTUNA_TRIALS, SMALLER, experiment_sweep, shrunk
 
+from tests.helpers.docs import DOC_FILES, documented_commands, readme_commands
 from tests.helpers.runs import REPO, run_cli, run_config
 
-HARDWARE = re.compile(r"#\s*needs (a GPU|\d+ GPUs|several GPUs|several nodes|a SLURM cluster)")
-SHELL_FENCES = {"", "bash", "sh", "shell", "console"}
-
-
-def code_blocks(text: str) -> list[list[str]]:
-    """The lines of each shell code block: fenced (```, ```bash; not ```text) or indented by
-    four spaces after a blank line, outside fences."""
-    blocks, current, fence, previous_blank = [], None, None, True
-    for line in text.splitlines():
-        if line.startswith("```"):
-            if fence is None:
-                fence = line[3:].strip()
-                current = [] if fence in SHELL_FENCES else None
-            else:
-                if current:
-                    blocks.append(current)
-                fence, current = None, None
-            continue
-        if fence is not None:
-            if current is not None:
-                current.append(line)
-        elif line.startswith("    ") and (previous_blank or current is not None):
-            current = (current or []) + [line[4:]]
-        else:
-            if current:
-                blocks.append(current)
-            current = None
-        previous_blank = fence is None and not line.strip()
-    if current:
-        blocks.append(current)
-    return blocks
-
-
-def strip_comment(line: str) -> str:
-    """The line without a trailing `# ...` that is outside quotes."""
-    quote = None
-    for i, char in enumerate(line):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "#" and (i == 0 or line[i - 1].isspace()):
-            return line[:i]
-    return line
-
-
-def readme_commands(text: str) -> dict[str, bool]:
-    """{normalised command: needs hardware CI lacks} for every command in README's blocks;
-    lines ending in a backslash continue on the next."""
-    found, pending, hardware = {}, "", False
-    for block in code_blocks(text):
-        for line in block:
-            hardware = hardware or bool(HARDWARE.search(line))
-            code = strip_comment(line).rstrip()
-            if code.endswith("\\"):
-                pending += code[:-1] + " "
-                continue
-            command = " ".join((pending + code).split())
-            pending = ""
-            if command:
-                found[command] = hardware
-            hardware = False
-    return found
-
-
-README = readme_commands((REPO / "README.md").read_text())
+DOCUMENTED = documented_commands()
 
 
 def test_walker_reads_blocks_continuations_and_marks():
@@ -91,15 +27,23 @@ def test_walker_reads_blocks_continuations_and_marks():
                                      "bash x.sh 'q # not a comment'": True}
 
 
-def test_every_readme_command_is_run_by_a_test():
-    missing = [c for c, hardware in README.items() if not hardware and not RUN_BY.get(c)]
-    assert not missing, "README commands no test runs (declare them in readme_commands.py):\n" \
+def test_walker_reads_readme_and_every_docs_page():
+    names = {str(p.relative_to(REPO)) for p in DOC_FILES}
+    assert {"README.md", "docs/README.md", "docs/sweeps.md"} <= names
+    assert DOCUMENTED["bash scripts/results.sh 1"][1] == "docs/results.md"
+
+
+def test_every_documented_command_is_run_by_a_test():
+    missing = [f"{file}: {c}" for c, (hardware, file) in DOCUMENTED.items()
+               if not hardware and not RUN_BY.get(c)]
+    assert not missing, "commands no test runs (declare them in readme_commands.py):\n" \
         + "\n".join(missing)
 
 
-def test_every_registered_command_is_still_in_readme():
-    gone = [c for c in RUN_BY if c not in README]
-    assert not gone, "listed in readme_commands.py but not in README:\n" + "\n".join(gone)
+def test_every_registered_command_is_still_documented():
+    gone = [c for c in RUN_BY if c not in DOCUMENTED]
+    assert not gone, "listed in readme_commands.py but in neither README nor docs/:\n" \
+        + "\n".join(gone)
 
 
 def defined_tests(path: Path) -> set[str]:
