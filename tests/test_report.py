@@ -121,7 +121,22 @@ def test_lambda_zero_sits_a_decade_left_of_the_smallest():
     log_axis(ax, [0, 1e-4, 1e-3, 1e-2])
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[0] == "0" and ax.get_xticks()[0] == pytest.approx(1e-5)
-    assert labels[1:] == ["1e-4", "1e-3", "0.01"]
+    assert labels[1:] == ["1e-4", "1e-3", "1e-2"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("values", "labels"), [
+    ([0, 3], ["0", "3"]),  # README's sweep: a decade-only axis had no tick for 3
+    ([0, 1e-4, 3e-3, 0.01, 0.3, 3, 1000], ["0", "1e-4", "3e-3", "1e-2", "3e-1", "3", "1000"]),
+])
+def test_every_swept_lambda_is_labelled_in_one_style(values, labels):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    log_axis(ax, values)
+    assert [t.get_text() for t in ax.get_xticklabels()] == labels
+    positive = [v for v in values if v > 0]
+    assert list(ax.get_xticks()[1:]) == pytest.approx(positive)  # each label at its value
     plt.close(fig)
 
 
