@@ -148,3 +148,21 @@ def test_a_folder_without_runs_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: no run directories") and result.stderr.count(
         "\n") == 1
+
+
+def test_readme_sweep_two_seeds_no_validation(tmp_path):
+    """README's first sweep (λ = 0, 3; seeds 0, 1; no validation split), shortened: the
+    report says in one line why nothing is chosen on validation, and gives no interval from
+    2 seeds (Student's t from them ran to a negative test loss)."""
+    sweep = tmp_path / "sweep"
+    result = run_cli(["-m", "+experiment=d2l_synthetic", "regularizer.strength=0,3", "seed=0,1",
+                      "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = make_report([sweep], tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "Nothing chosen: no run has a val_loss (these runs had no validation split)" in text
+    assert "chosen on validation (val_loss) and the best on test" not in text
+    assert "2 seeds give no interval" in text
+    table = report["table"]
+    assert list(table["finished"]) == [2, 2]
+    assert table["test_loss_ci_low"].isna().all() and (table["test_loss"] > 0).all()
