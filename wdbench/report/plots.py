@@ -34,7 +34,7 @@ def log_axis(ax, values) -> None:
     """Log x axis with a tick at every swept value (lambda = 0 drawn at zero_position and
     labelled 0): a decade-only axis left values such as 3 unlabelled."""
     ax.set_xscale("log")
-    swept = sorted(set(values))
+    swept = sorted({v for v in values if v >= 0})  # a negative λ (a failed run) has no place
     ticks = [v if v > 0 else zero_position(values) for v in swept]
     ax.set_xticks(ticks, [tick_label(v) for v in swept])
     ax.minorticks_off()
