@@ -5,6 +5,7 @@ import json
 import sys
 
 import pytest
+import torch
 
 from tests.helpers.runs import FASHION_PRESENT, make_job, run_cli, run_config
 from wdbench import cli
@@ -26,8 +27,14 @@ def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
 @pytest.mark.parametrize(("argv", "line"), [
     (["regularizer=nope"], "error: regularizer='nope' is invalid: allowed decoupled, elastic_net, l1, "),
     (["+experiment=nope"], "error: experiment='nope' is invalid: allowed adam_l2_vs_adamw, bias_decay, d2l_synth"),
-    (["model.hiden=3"], ("error: unknown key model.hiden=3: allowed keys: hidden, dropout, "
-                         "init_std, norm (to add a new key, write +model.hiden=3)")),
+    # a misspelling: the nearest key first, not `+` (which would add the typo as a new key)
+    (["model.hiden=3"], ("error: unknown key model.hiden=3: did you mean model.hidden=3? "
+                         "allowed keys: hidden, dropout, init_std, norm\n")),
+    (["regularizer=l2", "regularizer.strenght=1e-3"], (
+        "error: unknown key regularizer.strenght=1e-3: did you mean regularizer.strength=1e-3? "
+        "allowed keys: strength, exclude\n")),
+    (["model.width=3"], ("error: unknown key model.width=3: allowed keys: hidden, dropout, "
+                         "init_std, norm (to add a new key, write +model.width=3)")),
     (["regularizer.strength=[1"], "error: cannot parse the override 'regularizer.strength=[1'"),
 ])
 def test_hydra_errors_become_one_line(tmp_path, monkeypatch, capsys, argv, line):
@@ -84,6 +91,26 @@ def test_bad_value_through_the_training_path(tmp_path, overrides, key):
     assert err.value.key == key
     assert str(err.value).startswith(f"{key}=") and "allowed" in str(err.value)
     assert not list(tmp_path.rglob("*"))  # rejected before anything was written
+
+
+@pytest.mark.parametrize(("overrides", "hint"), [
+    (["+model.hiden=3"], "(did you mean model.hidden, without the +?)"),
+    (["+trainer.max_epoch=3"], "(did you mean trainer.max_epochs, without the +?)"),
+])
+def test_an_added_misspelled_key_names_the_nearest_one(tmp_path, overrides, hint):
+    with pytest.raises(ConfigError) as err:
+        run_config(tmp_path, overrides)
+    assert str(err.value).endswith(hint)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_gpu_on_a_machine_without_one_says_what_to_use(tmp_path):
+    """Lightning's own line is "No supported gpu backend found!": it names no alternative."""
+    with pytest.raises(ConfigError) as err:
+        run_config(tmp_path, ["trainer.accelerator=gpu"])
+    assert str(err.value) == ("trainer.accelerator='gpu' is invalid: allowed auto, cpu on this "
+                              "machine (no gpu found here; auto uses one where there is one)")
+    assert not list(tmp_path.rglob("*"))
 
 
 @pytest.mark.parametrize(("overrides", "key"), BAD_VALUES)

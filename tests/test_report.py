@@ -142,7 +142,22 @@ def test_lambda_zero_sits_a_decade_left_of_the_smallest():
     log_axis(ax, [0, 1e-4, 1e-3, 1e-2])
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[0] == "0" and ax.get_xticks()[0] == pytest.approx(1e-5)
-    assert labels[1:] == ["1e-4", "1e-3", "0.01"]
+    assert labels[1:] == ["1e-4", "1e-3", "1e-2"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("values", "labels"), [
+    ([0, 3], ["0", "3"]),  # README's sweep: a decade-only axis had no tick for 3
+    ([0, 1e-4, 3e-3, 0.01, 0.3, 3, 1000], ["0", "1e-4", "3e-3", "1e-2", "3e-1", "3", "1000"]),
+])
+def test_every_swept_lambda_is_labelled_in_one_style(values, labels):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    log_axis(ax, values)
+    assert [t.get_text() for t in ax.get_xticklabels()] == labels
+    positive = [v for v in values if v > 0]
+    assert list(ax.get_xticks()[1:]) == pytest.approx(positive)  # each label at its value
     plt.close(fig)
 
 
@@ -154,3 +169,21 @@ def test_a_folder_without_runs_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: no run directories") and result.stderr.count(
         "\n") == 1
+
+
+def test_readme_sweep_two_seeds_no_validation(tmp_path):
+    """README's first sweep (λ = 0, 3; seeds 0, 1; no validation split), shortened: the
+    report says in one line why nothing is chosen on validation, and gives no interval from
+    2 seeds (Student's t from them ran to a negative test loss)."""
+    sweep = tmp_path / "sweep"
+    result = run_cli(["-m", "+experiment=d2l_synthetic", "regularizer.strength=0,3", "seed=0,1",
+                      "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = make_report([sweep], tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "Nothing chosen: no run has a val_loss (these runs had no validation split)" in text
+    assert "chosen on validation (val_loss) and the best on test" not in text
+    assert "2 seeds give no interval" in text
+    table = report["table"]
+    assert list(table["finished"]) == [2, 2]
+    assert table["test_loss_ci_low"].isna().all() and (table["test_loss"] > 0).all()

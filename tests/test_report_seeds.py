@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from wdbench.report.seeds import MIN_BOOTSTRAP, edge_warning, mean_interval, paired_difference
+from wdbench.report.seeds import (
+    MIN_BOOTSTRAP,
+    RANGES,
+    edge_warning,
+    mean_interval,
+    paired_difference,
+)
 
 TRUE_MEAN, SEED_STD = 0.5, 0.1
 
@@ -78,3 +84,27 @@ def test_edge_warning_names_the_edge_but_not_a_lambda_of_zero():
     assert edge_warning(1e-2, grid) == ""
     assert edge_warning(0, grid) == ""  # no smaller strength to try: an answer, not a bound
     assert "lower edge" in edge_warning(1e-3, [1e-3, 1e-2, 1e-1])
+
+
+def test_two_seeds_give_no_interval():
+    """Student's t from 2 values is mean ± 12.7 · |x1 - x2| / 2: for test losses 0.3 and 1.2,
+    [-5.0, 6.5]; the report says there is no interval instead."""
+    assert stats.t.ppf(0.975, 1) > 12.7
+    low, high, method = mean_interval([0.3, 1.2], RANGES["test_loss"])
+    assert math.isnan(low) and math.isnan(high) and method == "too few"
+
+
+def test_an_interval_never_leaves_what_the_metric_can_be():
+    """Ground truth: Student's t by its formula, then cut to [0, inf) for a loss and [0, 1] for
+    an accuracy; the uncut side keeps the formula's value (rel 1e-9: float rounding)."""
+    losses, accuracies = [0.01, 0.02, 2.0], [0.99, 1.0, 0.9]
+    for values, metric in ((losses, "test_loss"), (accuracies, "test_acc")):
+        x = np.array(values)
+        half = stats.t.ppf(0.975, 2) * x.std(ddof=1) / math.sqrt(3)
+        low, high, method = mean_interval(values, RANGES[metric])
+        lowest, highest = RANGES[metric]
+        assert method == "t" and lowest <= low < high <= highest
+        assert math.isclose(low, max(x.mean() - half, lowest), rel_tol=1e-9, abs_tol=0)
+        assert math.isclose(high, min(x.mean() + half, highest), rel_tol=1e-9)
+    assert mean_interval(losses, RANGES["test_loss"])[0] == 0.0  # t alone: below 0
+    assert mean_interval(accuracies, RANGES["test_acc"])[1] == 1.0  # t alone: above 1

@@ -95,6 +95,7 @@ def test_regression_run_equals_checkpoint_and_data(tmp_path):
     assert shown == {"regularizer", "regularizer.strength", "model", "data.val_size",
                      "trainer.max_epochs"}  # what the command line set
     assert hparams_data(events)["session_end_info"].session_end_info.status == 1  # SUCCESS
+    assert not (tmp_path / "hparams.yaml").exists()  # Lightning's, holding only `{}`
 
 
 def test_losses_are_of_the_model_in_eval_mode(tmp_path):

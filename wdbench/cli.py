@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 from wdbench.config import CONF_DIR, group_choices
 from wdbench.ddp import check_one_process, child_rank, quiet_child_logging
 from wdbench.errors import ConfigError, WdbenchError
+from wdbench.help import register_help_resolver
 from wdbench.interrupt import RunInterrupted
 from wdbench.job import Job
 from wdbench.messages import one_line
@@ -36,6 +37,7 @@ failed_runs: list[str] = []  # jobs of this process that ended in an error
 pending: list[Job] = []  # jobs of a vectorized sweep, trained as stacks once all are collected
 register_resolver()  # before Hydra composes: the run directories use it
 register_name_resolvers()
+register_help_resolver()  # the --help page lists conf/'s options
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")

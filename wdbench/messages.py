@@ -1,6 +1,8 @@
 """One clear line for every error the user can fix, whoever raised it (wdbench, Hydra,
 OmegaConf, the filesystem): what was wrong, the bad value, and what is allowed."""
 
+import difflib
+
 from hydra.errors import MissingConfigException, OverrideParseException
 from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError
@@ -34,7 +36,20 @@ def unknown_key(cause, argv: list[str]) -> str:
     if isinstance(cause.parent_node, DictConfig):
         known = [k for k in cause.parent_node if not str(k).startswith("_") and k != "hydra"]
     allowed = f"allowed keys: {', '.join(map(str, known))}" if known else "no such key"
+    nearest = nearest_key(key, known)
+    if nearest:  # a misspelling: the fix first; adding the key with `+` would hide the typo
+        return f"unknown key {key}={value}: did you mean {nearest}={value}? {allowed}"
     return f"unknown key {key}={value}: {allowed} (to add a new key, write +{key}={value})"
+
+
+def nearest_key(full_key: str, known) -> str | None:
+    """`regularizer.strenght` -> `regularizer.strength`: the closest existing sibling key, or
+    None when none is close enough to be a misspelling."""
+    prefix, _, key = full_key.rpartition(".")
+    match = difflib.get_close_matches(key, [str(k) for k in known], n=1, cutoff=0.7)
+    if not match:
+        return None
+    return f"{prefix}.{match[0]}" if prefix else match[0]
 
 
 def meaningful_lines(text: str) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
+from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from wdbench.build import build, set_threads
@@ -44,12 +45,22 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
 
 
+class EventsLogger(TensorBoardLogger):
+    """Lightning's TensorBoard logger without its hparams.yaml: wdbench logs no hyperparameters
+    through it, so the file held just `{}`. The hyperparameters are in the HParams summaries
+    (wdbench/hparams.py); Hydra keeps the config in .hydra/."""
+
+    @rank_zero_only
+    def save(self) -> None:
+        self.experiment.flush()
+
+
 def tensorboard_logger(run_dir: Path) -> TensorBoardLogger:
     # name="" and version="" put the event files straight into the run directory, so
     # `tensorboard --logdir runs/` names each run by its directory. Under DDP rank 0 writes them.
     if child_rank() > 0:
         return False
-    return TensorBoardLogger(str(run_dir), name="", version="", default_hp_metric=False)
+    return EventsLogger(str(run_dir), name="", version="", default_hp_metric=False)
 
 
 def make_trainer(trainer_cfg: DictConfig, logger, callbacks: list, root_dir: Path

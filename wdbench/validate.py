@@ -9,10 +9,12 @@ import re
 import torch
 from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning import Trainer
 
 from wdbench.checks import is_count, is_integer, is_number
 from wdbench.errors import ConfigError, WdbenchError
 from wdbench.internals import full_key
+from wdbench.messages import nearest_key
 
 MAX_SEED = 2**32 - 1  # Lightning's seed_everything silently replaces larger or negative seeds
 UNEXPECTED_KEYWORD = re.compile(r"unexpected keyword argument '(\w+)'")
@@ -82,17 +84,40 @@ def explain_type_error(err: TypeError, node: DictConfig, passed: set = frozenset
     hidden = {"self", "params", "args", "kwargs", *passed}  # what wdbench itself passes
     known = [p for p in parameters if p not in hidden]
     prefix = full_key(node)
-    return ConfigError(f"{prefix}.{key}" if prefix else key, node.get(key),
-                       f"the keys of {node._target_}: {', '.join(known)}")
+    dotted = f"{prefix}.{key}" if prefix else key
+    allowed = f"the keys of {node._target_}: {', '.join(known)}"
+    nearest = nearest_key(dotted, known)
+    if nearest:
+        allowed += f" (did you mean {nearest}, without the +?)"
+    return ConfigError(dotted, node.get(key), allowed)
 
 
 def explain_trainer_error(err: Exception, trainer_cfg: DictConfig) -> Exception:
     match = UNEXPECTED_KEYWORD.search(str(err))
     if isinstance(err, TypeError) and match:
         key = match.group(1)
+        nearest = nearest_key(f"trainer.{key}", inspect.signature(Trainer).parameters)
+        hint = f" (did you mean {nearest}, without the +?)" if nearest else ""
         return ConfigError(f"trainer.{key}", trainer_cfg.get(key),
                            "the keyword arguments of Lightning's Trainer (max_epochs, accelerator, "
-                           "devices, precision, ...)")
+                           f"devices, precision, ...){hint}")
     if isinstance(err, TypeError):
         return err
+    accelerator = str(trainer_cfg.get("accelerator", "auto"))
+    usable = usable_accelerators()
+    if accelerator not in usable:  # Lightning's "No supported gpu backend found!" says no more
+        missing = f" (no {accelerator} found here; auto uses one where there is one)" \
+            if accelerator in ("gpu", "cuda", "mps") else ""
+        return ConfigError("trainer.accelerator", accelerator,
+                           f"{', '.join(usable)} on this machine{missing}")
     return WdbenchError(f"trainer: {err}")
+
+
+def usable_accelerators() -> list[str]:
+    """The `trainer.accelerator` values that work on this machine."""
+    usable = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        usable += ["gpu", "cuda"]
+    if torch.backends.mps.is_available():
+        usable += ["gpu", "mps"]
+    return usable

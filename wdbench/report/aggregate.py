@@ -6,7 +6,7 @@ import math
 import pandas as pd
 
 from wdbench.report.collect import ABSENT
-from wdbench.report.seeds import mean_interval
+from wdbench.report.seeds import RANGES, UNBOUNDED, mean_interval
 
 REPEAT_KEYS = ("seed", "data.fold")  # what varies between repeats of one configuration
 IGNORED_KEYS = ("threads", "name")  # how a run was executed or filed, not what it is
@@ -83,7 +83,7 @@ def aggregate(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             series = pd.to_numeric(ok[metric], errors="coerce").dropna()
             row[metric] = series.mean() if len(series) else math.nan
             row[metric + "_std"] = series.std(ddof=1) if len(series) > 1 else math.nan
-            low, high, method = mean_interval(series.tolist())
+            low, high, method = mean_interval(series.tolist(), RANGES.get(metric, UNBOUNDED))
             row[metric + "_ci_low"], row[metric + "_ci_high"] = low, high
             row["ci_method"] = method if method != "none" else row.get("ci_method", "none")
         rows.append(row)

@@ -121,6 +121,10 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
         markdown.configurations(table, keys), "", markdown.interval_note(table), "",
     ]
     for metric, choice in chosen.items():
+        if table[metric].isna().all():  # an empty table would say nothing about why
+            lines += [f"## λ chosen on validation ({metric})", "", markdown.no_validation(metric),
+                      ""]
+            continue
         lines += [f"## λ chosen on validation ({metric}) and the best on test", "",
                   markdown.choices(choice, settings, metric), "",
                   ("The choice against the runner-up on validation (paired by seed; an interval "

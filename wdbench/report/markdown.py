@@ -61,10 +61,16 @@ def interval_note(aggregated: pd.DataFrame) -> str:
     methods = set(aggregated.get("ci_method", pd.Series(dtype=str)).dropna()) - {"none"}
     how = {"t": "Student's t (fewer than 20 seeds, where a bootstrap interval is too narrow)",
            "bootstrap": "scipy.stats.bootstrap, BCa (20 or more seeds)"}
+    few = ("2 seeds give no interval (Student's t from 2 values is wider than the range the "
+           "metric can take): run 3 or more for one.")
     if not methods:
         return "One seed per configuration: no intervals."
-    return ("[low, high]: a 95% confidence interval for the mean over seeds, by " +
-            " and ".join(how[m] for m in sorted(methods)) + ".")
+    if methods == {"too few"}:
+        return few
+    note = ("[low, high]: a 95% confidence interval for the mean over seeds, by " +
+            " and ".join(how[m] for m in sorted(methods - {"too few"})) +
+            ", cut to what the metric can be (a loss ≥ 0, an accuracy in [0, 1]).")
+    return note + (" Configurations with 2 seeds: no interval." if "too few" in methods else "")
 
 
 def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
@@ -77,6 +83,11 @@ def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
     header = settings + [names.get(c, c.replace("_", " ")) for c in columns]
     rows = [[number(row[k]) for k in settings + columns] for _, row in chosen.iterrows()]
     return table(header, rows)
+
+
+def no_validation(metric: str) -> str:
+    return (f"Nothing chosen: no run has a {metric} (these runs had no validation split); "
+            "data.val_size=N or data.folds=K gives one.")
 
 
 def present(value, missing: str) -> str:

@@ -1,5 +1,5 @@
-"""Plots of a report: metrics against lambda (log axis, lambda = 0 one decade left of the
-smallest positive value), one line per setting with a band of ± one std over seeds/folds;
+"""Plots of a report: metrics against lambda (log axis, every swept value labelled, lambda = 0
+one decade left of the smallest positive value), one line per setting with a band of ± one std over seeds/folds;
 and per-epoch train/test loss curves."""
 
 import math
@@ -19,21 +19,27 @@ def zero_position(values) -> float:
     return min(positive) / 10 if positive else 1.0
 
 
+def tick_label(value: float) -> str:
+    """One style for every swept value: below 1 as `1e-4`, `3e-3`; from 1 up as `3`, `100`."""
+    if value == 0 or 1 <= value < 1e4:
+        return f"{value:g}"
+    exponent = math.floor(math.log10(value))
+    mantissa = round(value / 10.0**exponent, 6)
+    if mantissa >= 10:  # 9.9999999e-3 rounds up to the next decade
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:g}e{exponent}"
+
+
 def log_axis(ax, values) -> None:
-    """Log x axis with decade ticks; lambda = 0 drawn at zero_position and labelled 0."""
+    """Log x axis with a tick at every swept value (lambda = 0 drawn at zero_position and
+    labelled 0): a decade-only axis left values such as 3 unlabelled."""
     ax.set_xscale("log")
-    positive = sorted(v for v in values if v > 0)
-    ticks, labels = [], []
-    if any(v == 0 for v in values):
-        ticks.append(zero_position(values))
-        labels.append("0")
-    if positive:
-        for k in range(math.floor(math.log10(positive[0])), math.ceil(math.log10(positive[-1])) + 1):
-            if 10.0**k >= positive[0] / 1.01 and 10.0**k <= positive[-1] * 1.01:
-                ticks.append(10.0**k)
-                labels.append(f"1e{k}" if abs(k) > 2 else f"{10.0**k:g}")
-    ax.set_xticks(ticks, labels)
+    swept = sorted({v for v in values if v >= 0})  # a negative λ (a failed run) has no place
+    ticks = [v if v > 0 else zero_position(values) for v in swept]
+    ax.set_xticks(ticks, [tick_label(v) for v in swept])
     ax.minorticks_off()
+    if len(swept) > 6:  # a dense grid: slanted labels do not overlap
+        ax.tick_params(axis="x", labelrotation=45)
 
 
 def panels_for(aggregated: pd.DataFrame) -> list[tuple[str, str]]:
@@ -71,7 +77,7 @@ def against_knob(aggregated: pd.DataFrame, settings: list[str], knob: str, path)
         ys = data[metric].dropna()
         if len(ys) and (ys > 0).all() and ys.max() > 20 * ys.min():
             ax.set_yscale("log")  # losses and norms that span decades across a lambda grid
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -93,7 +99,7 @@ def curves(histories: dict, path, metrics=("loss/train", "loss/test")) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (mean over seeds)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=9, ncol=2)  # read at the report's width, not zoomed
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -17,12 +17,27 @@ MIN_BOOTSTRAP = 20
 BOOTSTRAP_RESAMPLES = 2000
 
 
-def mean_interval(values) -> tuple[float, float, str]:
-    """(low, high, method) of a 95% interval for the mean of `values`; NaN with fewer than two
-    finite values. method: "bootstrap" (scipy.stats.bootstrap, BCa) or "t"."""
+# Fewer seeds give no interval: Student's t from 2 values is mean ± 12.7 sd/sqrt(2), wider than
+# every value the metric can take (a test loss of [-37, 244]).
+MIN_INTERVAL = 3
+# What each metric can be. The interval is cut to it: the true mean lies inside the range, so
+# the cut interval holds it whenever the whole one does (same coverage).
+RANGES = {
+    **{m: (0.0, 1.0) for m in ("test_acc", "val_acc", "train_acc", "weight_zero_frac",
+                               "weight_small_frac")},
+    **{m: (0.0, math.inf) for m in ("test_loss", "val_loss", "train_loss", "weight_l2")},
+    "gap_acc": (-1.0, 1.0),
+}
+UNBOUNDED = (-math.inf, math.inf)
+
+
+def mean_interval(values, bounds: tuple[float, float] = UNBOUNDED) -> tuple[float, float, str]:
+    """(low, high, method) of a 95% interval for the mean of `values`, inside `bounds`; NaN
+    with fewer than MIN_INTERVAL finite values. method: "bootstrap" (scipy.stats.bootstrap,
+    BCa), "t", "none" (one value) or "too few" (two)."""
     x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    if len(x) < 2:
-        return math.nan, math.nan, "none"
+    if len(x) < MIN_INTERVAL:
+        return math.nan, math.nan, "none" if len(x) < 2 else "too few"
     method = "bootstrap" if len(x) >= MIN_BOOTSTRAP else "t"
     if np.ptp(x) == 0:  # every seed the same: both methods give the point
         return float(x[0]), float(x[0]), method
@@ -32,7 +47,7 @@ def mean_interval(values) -> tuple[float, float, str]:
         interval = result.confidence_interval
     else:
         interval = stats.ttest_1samp(x, 0.0).confidence_interval(CONFIDENCE)
-    return float(interval.low), float(interval.high), method
+    return max(float(interval.low), bounds[0]), min(float(interval.high), bounds[1]), method
 
 
 def interval_text(low: float, high: float) -> str:
