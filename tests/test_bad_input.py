@@ -25,7 +25,7 @@ def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize(("argv", "line"), [
-    (["regularizer=nope"], "error: regularizer='nope' is invalid: allowed decoupled, elastic_net, l1, "),
+    (["regularizer=nope"], "error: regularizer='nope' is invalid: allowed cautious, decoupled, elastic_net, l1, "),
     (["+experiment=nope"], "error: experiment='nope' is invalid: allowed adam_l2_vs_adamw, bias_decay, d2l_synth"),
     # a misspelling: the nearest key first, not `+` (which would add the typo as a new key)
     (["model.hiden=3"], ("error: unknown key model.hiden=3: did you mean model.hidden=3? "
