@@ -5,7 +5,7 @@
 # never in .venv; pip installs from the lock (scripts/setup.sh).
 # Extra package indexes (a local mirror): LOCK_INDEX="URL ..." adds them to PyPI; by default
 # the ones pip is configured with (`pip config list`: global.extra-index-url).
-# LOCK_OUT=FILE writes elsewhere (the tests compare a fresh lock with the committed one).
+# LOCK_OUT=FILE writes elsewhere.
 # uv keeps the versions of the file it overwrites wherever pyproject still allows them, so a
 # re-lock changes only what a pyproject change requires; releases made since do not enter.
 # LOCK_UPGRADE=1 ignores the old file and takes the newest releases allowed.

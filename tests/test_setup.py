@@ -44,16 +44,17 @@ def newer_release_index(root, name: str, version: str) -> str:
     return (root / "simple").as_uri()
 
 
-def relock(tmp_path, pyproject: str | None = None, extra_index: str = "") -> set[str]:
+def relock(tmp_path, pyproject: str | None = None, extra_index: str = "",
+           upgrade: bool = False) -> set[str]:
     """Run scripts/lock.sh over a copy of the committed lock in a copy of the repository's lock
     inputs (pyproject replaced by `pyproject` if given); return the packages it pins."""
-    repo = tmp_path / "repo"
+    repo = tmp_path / ("upgraded" if upgrade else "repo")
     (repo / "scripts").mkdir(parents=True)
     shutil.copy(REPO / "scripts" / "lock.sh", repo / "scripts")
     shutil.copytree(REPO / "requirements", repo / "requirements")
     (repo / "pyproject.toml").write_text(pyproject or (REPO / "pyproject.toml").read_text())
     env = {**os.environ, "LOCK_INDEX": f"{extra_index} {configured_indexes()}".strip()}
-    env.pop("LOCK_UPGRADE", None)
+    env["LOCK_UPGRADE"] = "1" if upgrade else "0"
     result = subprocess.run(["bash", str(repo / "scripts" / "lock.sh")], check=False,
                             capture_output=True, text=True, timeout=600, env=env)
     if result.returncode != 0 and "uv" in result.stderr and "No solution" not in result.stderr:
@@ -74,6 +75,8 @@ def test_lock_is_what_uv_resolves_from_pyproject(tmp_path):
     assert "prettytable==3.19.0" in COMMITTED
     index = newer_release_index(tmp_path / "index", "prettytable", "99.0")
     assert relock(tmp_path, extra_index=index) == COMMITTED
+    # the index is seen: a lock made without the old one's versions takes the newer release
+    assert "prettytable==99.0" in relock(tmp_path, extra_index=index, upgrade=True)
     assert {"torch==2.14.1", "torchvision==0.29.1"} <= COMMITTED
 
 
