@@ -5,7 +5,10 @@
 # never in .venv; pip installs from the lock (scripts/setup.sh).
 # Extra package indexes (a local mirror): LOCK_INDEX="URL ..." adds them to PyPI; by default
 # the ones pip is configured with (`pip config list`: global.extra-index-url).
-# LOCK_OUT=FILE writes elsewhere (the tests compare a fresh lock with the committed one).
+# LOCK_OUT=FILE writes elsewhere.
+# uv keeps the versions of the file it overwrites wherever pyproject still allows them, so a
+# re-lock changes only what a pyproject change requires; releases made since do not enter.
+# LOCK_UPGRADE=1 ignores the old file and takes the newest releases allowed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +23,7 @@ configured=$(pip_setting extra-index-url)
 cert=$(pip_setting cert)
 if [ -z "${SSL_CERT_FILE:-}" ] && [ -n "$cert" ]; then export SSL_CERT_FILE="$cert"; fi
 for url in ${LOCK_INDEX:-$configured}; do extra+=(--extra-index-url "$url"); done
+if [ "${LOCK_UPGRADE:-0}" = 1 ]; then extra+=(--upgrade); fi
 "$tool_dir/venv/bin/uv" pip compile pyproject.toml --extra dev --extra sweep \
   --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
   --constraint requirements/pins.txt "${extra[@]}" --index-strategy unsafe-best-match \

@@ -137,15 +137,17 @@ def test_mid_epoch_resume_with_the_real_block_size(tmp_path, monkeypatch):
     assert again["status"] == "completed" and again["threads"] == 2 and again["epochs"] == 2
 
 
-def start_and_signal(tmp_path, signum: int) -> tuple[int, str, dict]:
-    """`python -m wdbench` in its own process, sent `signum` once its first epoch is done."""
+def start_and_signal(tmp_path, signum: int, when: str = "epoch   1/3"
+                     ) -> tuple[int, str, dict]:
+    """`python -m wdbench` in its own process, sent `signum` once it prints a line with `when`
+    (by default: once its first epoch is done)."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
     proc = subprocess.Popen([sys.executable, "-m", "wdbench", *LONG], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
     for line in proc.stdout:
         output.append(line)
-        if "epoch   1/3" in line:
+        if when in line:
             proc.send_signal(signum)
             break
     output.append(proc.communicate(timeout=300)[0])
@@ -177,6 +179,15 @@ def test_signal_from_outside_ends_run_as_interrupted(tmp_path, signum, long_refe
               for p in (tmp_path / "runs" / "default").glob("*/summary.json")}
     [final] = [d for d, s in by_dir.items() if s["status"] == "completed"]
     assert_same_run(final, long_reference)
+
+
+def test_sigint_after_the_epoch_0_line_stops_after_the_first_batch(tmp_path):
+    """From the epoch-0 line on, a signal only asks to stop: no exception raised inside a log
+    write (which logging reports as `--- Logging error ---` and swallows), a checkpoint."""
+    returncode, output, summary = start_and_signal(tmp_path, signal.SIGINT, when="epoch   0/3")
+    assert "Logging error" not in output and "Traceback" not in output, output
+    assert returncode == 130 and summary["status"] == "interrupted", output
+    assert summary["checkpoint"].endswith("last.ckpt")
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path, signal_at, uninterrupted):

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 
@@ -18,20 +19,78 @@ def packages(lock_text: str) -> set[str]:
     return {line.strip() for line in lock_text.splitlines() if re.match(r"^[a-z0-9]", line)}
 
 
-@pytest.mark.slow
-def test_lock_is_what_uv_resolves_from_pyproject(tmp_path):
-    """`bash scripts/lock.sh` run afresh pins exactly the committed versions: the lock is the
-    tool's output for this pyproject, not an edited freeze."""
-    out = tmp_path / "lock.txt"
-    result = subprocess.run(["bash", str(REPO / "scripts" / "lock.sh")], check=False,
-                            capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "LOCK_OUT": str(out)})
-    if result.returncode != 0 and "uv" in result.stderr and not out.exists():
+def configured_indexes() -> str:
+    """The extra indexes pip is configured with (scripts/lock.sh's default), '' where none."""
+    result = subprocess.run([sys.executable, "-m", "pip", "config", "get",
+                             "global.extra-index-url"], capture_output=True, text=True,
+                            check=False)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def newer_release_index(root, name: str, version: str) -> str:
+    """A local simple index offering one wheel, `name` at `version`: the registry moving on."""
+    wheel = root / f"{name}-{version}-py3-none-any.whl"
+    info = f"{name}-{version}.dist-info"
+    (root / "simple" / name).mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{info}/METADATA",
+                         f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        archive.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\n"
+                         "Root-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr(f"{info}/RECORD", "")
+    (root / "simple" / "index.html").write_text(f'<a href="{name}/">{name}</a>')
+    (root / "simple" / name / "index.html").write_text(
+        f'<a href="../../{wheel.name}">{wheel.name}</a>')
+    return (root / "simple").as_uri()
+
+
+def relock(tmp_path, pyproject: str | None = None, extra_index: str = "",
+           upgrade: bool = False) -> set[str]:
+    """Run scripts/lock.sh over a copy of the committed lock in a copy of the repository's lock
+    inputs (pyproject replaced by `pyproject` if given); return the packages it pins."""
+    repo = tmp_path / ("upgraded" if upgrade else "repo")
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(REPO / "scripts" / "lock.sh", repo / "scripts")
+    shutil.copytree(REPO / "requirements", repo / "requirements")
+    (repo / "pyproject.toml").write_text(pyproject or (REPO / "pyproject.toml").read_text())
+    env = {**os.environ, "LOCK_INDEX": f"{extra_index} {configured_indexes()}".strip()}
+    env["LOCK_UPGRADE"] = "1" if upgrade else "0"
+    result = subprocess.run(["bash", str(repo / "scripts" / "lock.sh")], check=False,
+                            capture_output=True, text=True, timeout=600, env=env)
+    if result.returncode != 0 and "uv" in result.stderr and "No solution" not in result.stderr:
         pytest.skip(f"uv could not be installed or reach an index: {result.stderr[-300:]}")
     assert result.returncode == 0, result.stderr
-    committed = (REPO / "requirements" / "lock.txt").read_text()
-    assert packages(out.read_text()) == packages(committed)
-    assert {"torch==2.14.1", "torchvision==0.29.1"} <= packages(committed)
+    return packages((repo / "requirements" / "lock.txt").read_text())
+
+
+COMMITTED = packages((REPO / "requirements" / "lock.txt").read_text())
+
+
+@pytest.mark.slow
+def test_lock_is_what_uv_resolves_from_pyproject(tmp_path):
+    """`bash scripts/lock.sh` run again pins exactly the committed versions, also where the
+    registry offers a newer release of a locked package (prettytable 99.0 here): the lock is the
+    tool's output for this pyproject, not an edited freeze, and a release made by someone else
+    does not turn it red."""
+    assert "prettytable==3.19.0" in COMMITTED
+    index = newer_release_index(tmp_path / "index", "prettytable", "99.0")
+    assert relock(tmp_path, extra_index=index) == COMMITTED
+    # the index is seen: a lock made without the old one's versions takes the newer release
+    assert "prettytable==99.0" in relock(tmp_path, extra_index=index, upgrade=True)
+    assert {"torch==2.14.1", "torchvision==0.29.1"} <= COMMITTED
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", [
+    ('"numpy>=1.24"', '"numpy>=1.24,<2.4"'),  # a bound the locked numpy 2.4.6 violates
+    ('"matplotlib>=3.7",', '"matplotlib>=3.7",\n    "tomli-w>=1.0",'),  # a new dependency
+], ids=["violated_bound", "new_dependency"])
+def test_lock_differs_after_an_unlocked_pyproject_change(tmp_path, change):
+    """The check above fails when pyproject.toml changes in a way the lock does not satisfy."""
+    old, new = change
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert old in pyproject and not any(p.startswith("tomli-w==") for p in COMMITTED)
+    assert relock(tmp_path, pyproject=pyproject.replace(old, new, 1)) != COMMITTED
 
 
 def test_installed_versions_are_the_locked_ones():

@@ -78,12 +78,20 @@ class StopOnSignal(pl.Callback):
         self._announced = False
         self._rng_to_restore: dict | None = None
 
-    def on_train_start(self, trainer, module) -> None:
-        # Lightning registered its SIGTERM handler just before this hook; ours replaces it for
-        # both signals, and Lightning's teardown puts back the handlers from before fit.
+    def handle_signals(self) -> None:
         if can_handle_signals():
             for s in STOP_SIGNALS:
                 signal.signal(s, self.request_stop)
+
+    def on_fit_start(self, trainer, module) -> None:
+        # From here on a signal only sets a flag: raise_on_signal's handler would raise inside
+        # whatever runs, a log write of the epoch-0 measurement included, which logging swallows.
+        self.handle_signals()
+
+    def on_train_start(self, trainer, module) -> None:
+        # Lightning registered its SIGTERM handler just before this hook; ours replaces it for
+        # both signals, and Lightning's teardown puts back the handlers from before fit.
+        self.handle_signals()
         if self._rng_to_restore is not None:  # resuming: the last thing before the first batch
             set_rng_state(self._rng_to_restore)
             self._rng_to_restore = None
