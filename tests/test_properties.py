@@ -41,13 +41,15 @@ def floats(low=None, high=None, **kw):
 
 words = st.from_regex(r"[a-z]{2,8}", fullmatch=True).filter(lambda w: w not in HYDRA_WORDS)
 non_finite = st.sampled_from([float("nan"), float("inf"), float("-inf")])
+not_a_radius = st.sampled_from([float("nan"), float("-inf")])  # inf is no constraint
 not_a_number = words | st.just(True) | st.just(None)
 negative = floats(high=-1e-9)
 not_positive = floats(high=0.0) | st.integers(max_value=0)
 
 # Valid values of each numeric key a kind declares (regularizers/registry.py), and where a
 # kind's range is narrower or it has keys of its own; its other keys keep their defaults.
-VALID_KEYS = {"strength": floats(0.0, 100.0), "radius": floats(1e-3, 1e3),
+VALID_KEYS = {"strength": floats(0.0, 100.0),
+              "radius": floats(1e-3, 1e3) | st.just(float("inf")),  # inf: no constraint
               "l1_ratio": floats(0.0, 1.0)}
 NARROWER = {"decoupled": {"regularizer.strength": floats(0.0, 0.99),
                           "regularizer.scale_by_lr": st.booleans()}}
@@ -70,9 +72,9 @@ INVALID = [
     Bad("regularizer.strength", negative | non_finite | not_a_number, "regularizer.strength",
         ("regularizer=l2",)),
     Bad("regularizer.strength", floats(1e-9, 1e9), "regularizer.strength", ("regularizer=none",)),
-    Bad("regularizer.radius", not_positive | non_finite | words, "regularizer.radius",
+    Bad("regularizer.radius", not_positive | not_a_radius | words, "regularizer.radius",
         ("regularizer=norm_ball",)),
-    Bad("regularizer.radius", not_positive | non_finite | words, "regularizer.radius",
+    Bad("regularizer.radius", not_positive | not_a_radius | words, "regularizer.radius",
         ("regularizer=max_norm",)),
     Bad("regularizer.l1_ratio", negative | floats(1.0, 1e9, exclude_min=True) | non_finite
         | words, "regularizer.l1_ratio", ("regularizer=elastic_net",)),

@@ -1,7 +1,6 @@
 """Kinds that act after the optimizer's step: a proximal step or a projection onto a
 constraint set (the proximal operator of its indicator function)."""
 
-import math
 
 import torch
 from torch import nn
@@ -13,9 +12,10 @@ from wdbench.regularizers.registry import register
 
 
 def check_radius(radius) -> float:
-    if not is_number(radius) or not 0 < radius < math.inf:
+    """A bound > 0; inf is no constraint (a radius grid's counterpart of lambda = 0)."""
+    if not is_number(radius) or not radius > 0:
         raise ConfigError("regularizer.radius", radius,
-                          "a finite number > 0 (the constraint's bound)")
+                          "a number > 0 (the constraint's bound), or inf for no constraint")
     return float(radius)
 
 

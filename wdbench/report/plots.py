@@ -1,6 +1,7 @@
-"""Plots of a report: metrics against lambda (log axis, every swept value labelled, lambda = 0
-one decade left of the smallest positive value), one line per setting with a band of ± one std over seeds/folds;
-and per-epoch train/test loss curves."""
+"""Plots of a report: metrics against lambda or a radius (log axis, every swept value labelled,
+lambda = 0 one decade left of the smallest positive value, radius = inf one decade right of the
+largest finite one), one line per setting with a band of ± one std over seeds/folds; and
+per-epoch train/test loss curves."""
 
 import math
 
@@ -15,12 +16,25 @@ from wdbench.report.aggregate import label
 
 
 def zero_position(values) -> float:
-    positive = [v for v in values if v > 0]
+    positive = [v for v in values if 0 < v < math.inf]
     return min(positive) / 10 if positive else 1.0
+
+
+def infinity_position(values) -> float:
+    finite = [v for v in values if 0 < v < math.inf]
+    return max(finite) * 10 if finite else 10.0
+
+
+def positions(values, swept) -> list[float]:
+    """Where each swept value sits on the log axis: 0 and inf one decade beyond the others."""
+    return [zero_position(swept) if v == 0 else infinity_position(swept) if v == math.inf else v
+            for v in values]
 
 
 def tick_label(value: float) -> str:
     """One style for every swept value: below 1 as `1e-4`, `3e-3`; from 1 up as `3`, `100`."""
+    if value == math.inf:
+        return "∞"
     if value == 0 or 1 <= value < 1e4:
         return f"{value:g}"
     exponent = math.floor(math.log10(value))
@@ -35,8 +49,7 @@ def log_axis(ax, values) -> None:
     labelled 0): a decade-only axis left values such as 3 unlabelled."""
     ax.set_xscale("log")
     swept = sorted({v for v in values if v >= 0})  # a negative λ (a failed run) has no place
-    ticks = [v if v > 0 else zero_position(values) for v in swept]
-    ax.set_xticks(ticks, [tick_label(v) for v in swept])
+    ax.set_xticks(positions(swept, swept), [tick_label(v) for v in swept])
     ax.minorticks_off()
     if len(swept) > 6:  # a dense grid: slanted labels do not overlap
         ax.tick_params(axis="x", labelrotation=45)
@@ -56,13 +69,12 @@ def against_knob(aggregated: pd.DataFrame, settings: list[str], knob: str, path)
     data[knob] = pd.to_numeric(data[knob], errors="coerce")
     data = data.dropna(subset=[knob])
     values = sorted(data[knob].unique())
-    x0 = zero_position(values)
     panels = panels_for(data)
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
     groups = data.groupby(settings, dropna=False, sort=True) if settings else [((), data)]
     for _, group in groups:
         group = group.sort_values(knob)
-        x = np.where(group[knob] > 0, group[knob], x0)
+        x = positions(group[knob].tolist(), values)
         name = label(group.iloc[0], settings)
         for ax, (metric, _) in zip(axes, panels):
             mean = group[metric].to_numpy(float)

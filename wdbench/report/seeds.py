@@ -82,11 +82,12 @@ def paired_difference(first: pd.Series, second: pd.Series) -> tuple[float, float
 
 
 def edge_warning(value, grid) -> str:
-    """A warning when `value` is the smallest (but not 0) or largest value of its grid."""
+    """A warning when `value` is the smallest (but not 0) or largest (but not inf) value of its
+    grid: lambda = 0 and radius = inf are no regularisation, the end of the admissible range."""
     grid = sorted(v for v in grid if not pd.isna(v))
     if len(grid) < 2 or pd.isna(value):
         return ""
-    if value == grid[-1]:
+    if value == grid[-1] and value != float("inf"):
         return f"⚠ at the upper edge of the grid ({value:g}): a lower bound, widen the grid"
     if value == grid[0] and value != 0:
         return f"⚠ at the lower edge of the grid ({value:g}): an upper bound, widen the grid"
