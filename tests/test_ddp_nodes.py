@@ -103,5 +103,6 @@ def test_nodes_without_a_shared_run_directory_are_refused(tmp_path, node_rank):
     assert returncode == 2, stderr
     assert "Traceback" not in stderr
     line = last_error_line(stderr)
-    assert line.startswith("error: ") and "hydra.run.dir" in line, stderr
+    assert line.startswith("error: trainer.num_nodes=2 needs a run directory every node"), stderr
+    assert "hydra.run.dir=DIR" in line
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.json"))

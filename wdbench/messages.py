@@ -12,6 +12,8 @@ def one_line(err: BaseException, argv: list[str] | None = None) -> str:
     if isinstance(err, WdbenchError):  # already one line, written for the user
         return str(err)
     cause = err.__cause__ or (None if err.__suppress_context__ else err.__context__)
+    if isinstance(cause, WdbenchError):  # from a resolver (the run directory's), as written
+        return str(cause)
     if isinstance(err, MissingConfigException) and err.options is not None:
         group, _, option = (err.missing_cfg_file or "").rpartition("/")
         return f"{group}={option!r} is invalid: allowed {', '.join(err.options)}"
