@@ -213,7 +213,7 @@ def emulated_node(command: list[str]) -> list[str]:
 
 
 @pytest.mark.slow
-def test_two_srun_tasks_as_two_nodes_equal_one_process_with_twice_the_batch(tmp_path):
+def test_srun_tasks_as_two_nodes_equal_one_process(tmp_path):
     """srun starts both tasks, as on two nodes: they agree on the directory their job and step
     name, rank 0 alone writes, and the weights are those of one process with the global batch
     (tolerance as in test_ddp.py)."""
