@@ -71,6 +71,13 @@ RUN_BY = {
     "python -m wdbench +experiment=linear_l2 trainer.devices=2 trainer.strategy=ddp "
     "trainer.accelerator=cpu threads=1": (
         "tests/test_ddp.py::test_two_ranks_equal_one_process_with_twice_the_batch",),
+    "NODE_RANK=0 MASTER_ADDR=node0 MASTER_PORT=29500 python -m wdbench +experiment=linear_l2 "
+    "+trainer.num_nodes=2 trainer.strategy=ddp trainer.accelerator=cpu threads=1 "
+    "hydra.run.dir=/shared/runs/two_nodes": (
+        "tests/test_ddp_nodes.py::test_two_nodes_equal_one_process_with_twice_the_batch",),
+    "srun --nodes=2 --ntasks-per-node=1 --job-name=wdbench python -m wdbench "
+    "+experiment=linear_l2 +trainer.num_nodes=2 trainer.strategy=ddp": (
+        "tests/test_slurm.py::test_srun_tasks_as_two_nodes_equal_one_process",),
     "python -m wdbench +experiment=lr_lambda_plane": (SHRUNK,),
     "python -m wdbench +experiment=lr_lambda_plane_sgd_l2": (SHRUNK,),
     "python -m wdbench +experiment=lambda_vs_data_size": (SHRUNK,),

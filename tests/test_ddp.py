@@ -11,6 +11,7 @@ import sys
 import pytest
 import torch
 
+from tests.helpers.ddp import SYNTHETIC, weights
 from tests.helpers.runs import run_cli, run_config
 from wdbench.ddp import TOKEN_ENV
 from wdbench.rundir import CLAIM_FILE, RunDirTaken, claim
@@ -19,12 +20,6 @@ DDP = ["trainer.devices=2", "trainer.strategy=ddp", "trainer.accelerator=cpu", "
 # README's command: 55,000 images, 10 epochs; 108 global batches of 512 an epoch, the last
 # one partial (216 = 2 x 108 rows).
 FASHION = ["+experiment=linear_l2"]
-
-
-def weights(run_dir) -> dict[str, torch.Tensor]:
-    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu",
-                            weights_only=True)
-    return checkpoint["state_dict"]
 
 
 def only_run_dir(parent):
@@ -71,9 +66,6 @@ def last_row(run_dir) -> dict[str, float]:
 
 # 2,000 examples, 10 a rank per step: 100 steps an epoch, long enough for a signal to land
 # mid-run; the single-process reference takes the global batch of 20.
-SYNTHETIC = ["data.train_size=2000", "data.batch_size=10", "trainer.max_epochs=30", "seed=5"]
-
-
 def start_and_signal(tmp_path, signum: int, whole_group: bool):
     """The DDP command, sent `signum` once its first epoch is measured: to every rank as
     Ctrl+C in a terminal does (the process group), or to rank 0 alone as `kill` does."""

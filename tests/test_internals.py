@@ -20,6 +20,7 @@ from wdbench.internals import (
     count_optimizer_steps,
     event_file_writer,
     full_key,
+    strategy_timeout,
     subtract_tensors,
     sweep_cross_product,
 )
@@ -126,5 +127,15 @@ def test_no_private_api_is_used_outside_internals():
     assert len(files) > 20
     assert [use for p in files for use in private_uses(p)] == []
     held = " ".join(private_uses(package / "internals.py"))  # the check sees what is held there
-    for use in ("hydra._internal", "_get_full_key", "torch._foreach_copy_", "torch._foreach_sub_"):
+    for use in ("hydra._internal", "_get_full_key", "torch._foreach_copy_", "torch._foreach_sub_",
+                "_timeout"):
         assert use in held
+
+
+def test_a_ddp_strategys_timeout_is_read_back():
+    from datetime import timedelta
+
+    from pytorch_lightning.strategies import DDPStrategy
+
+    assert strategy_timeout(DDPStrategy(timeout=timedelta(seconds=7))) == 7
+    assert strategy_timeout(object()) is None

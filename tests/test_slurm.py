@@ -200,3 +200,37 @@ def test_cluster_script_is_idempotent_and_restarts(tmp_path):
     started = subprocess.run(script, capture_output=True, text=True, timeout=300, check=False)
     assert started.returncode == 0, started.stderr
     assert "slurm: running, node" in started.stdout and slurm_running()
+
+
+def emulated_node(command: list[str]) -> list[str]:
+    """One task of `srun --nodes=1 --ntasks=2` as a task of `srun --nodes=2
+    --ntasks-per-node=1`: on a real cluster SLURM sets these itself. A job named `bash` would
+    be taken for an interactive shell, not a run's tasks (by Lightning too)."""
+    node = ("SLURM_NODEID=$SLURM_PROCID SLURM_NNODES=2 SLURM_NTASKS_PER_NODE=1 SLURM_LOCALID=0 "
+            "exec " + " ".join(command))
+    return ["srun", "--nodes=1", "--ntasks=2", "--cpus-per-task=1", "--job-name=wdbench",
+            "bash", "-c", node]
+
+
+@pytest.mark.slow
+def test_srun_tasks_as_two_nodes_equal_one_process(tmp_path):
+    """srun starts both tasks, as on two nodes: they agree on the directory their job and step
+    name, rank 0 alone writes, and the weights are those of one process with the global batch
+    (tolerance as in test_ddp.py)."""
+    import torch
+
+    from tests.helpers.ddp import NODES, SYNTHETIC, weights
+    from tests.helpers.runs import run_config
+
+    command = [sys.executable, "-m", "wdbench", *SYNTHETIC, *NODES]
+    result = subprocess.run(emulated_node(command), cwd=tmp_path, env=sweep_env(),
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    [run_dir] = (tmp_path / "runs" / "default").iterdir()
+    assert run_dir.name.startswith("slurm-")
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "completed"
+    assert len(list(run_dir.glob("events.out.tfevents*"))) == 1
+    run_config(tmp_path / "single", [*SYNTHETIC, "data.batch_size=20", "threads=1"])
+    for name, value in weights(tmp_path / "single").items():
+        torch.testing.assert_close(weights(run_dir)[name], value, rtol=0, atol=1e-5)

@@ -14,7 +14,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from wdbench.config import CONF_DIR, group_choices
-from wdbench.ddp import check_one_process, child_rank, quiet_child_logging
+from wdbench.ddp import check_one_process, launched_rank, quiet_child_logging
 from wdbench.errors import ConfigError, WdbenchError
 from wdbench.help import register_help_resolver
 from wdbench.interrupt import RunInterrupted
@@ -48,12 +48,12 @@ def hydra_main(cfg: DictConfig):
     single = hydra_cfg.mode == RunMode.RUN
     try:  # an option picked on the command line runs with its own settings, not the experiment's
         swapped = use_own_settings(cfg, overrides, hydra_cfg.runtime.choices)
-        if swapped and child_rank() == 0:  # the other DDP ranks write nothing
+        if swapped and launched_rank() == 0:  # the other DDP ranks write nothing
             record_config(cfg, hydra_cfg)
     except WdbenchError as err:
         return fail(err, run_dir, single,
                     summary={"status": "failed", "error": one_line(err), "overrides": overrides})
-    if child_rank() > 0:
+    if launched_rank() > 0:
         return run_child_rank(cfg, hydra_cfg, run_dir, overrides)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
@@ -96,7 +96,7 @@ def run_child_rank(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[st
     """A DDP rank that rank 0 started: it trains in rank 0's directory and writes nothing
     there. It ends with status 0 however the run ends (Lightning stops every rank when one
     exits otherwise, before rank 0 has written the run's summary); errors keep theirs."""
-    claim(run_dir)
+    claim(run_dir, wait_s=cfg.ddp_timeout)
     log.setLevel(logging.WARNING)  # the progress lines are rank 0's
     choices = group_choices(hydra_cfg.runtime.choices)
     try:

@@ -51,3 +51,10 @@ def copy_tensors(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> No
 def subtract_tensors(targets: list[torch.Tensor], others: list[torch.Tensor]) -> None:
     """targets[i] -= others[i] for every i, in one fused call."""
     torch._foreach_sub_(targets, others)
+
+
+def strategy_timeout(strategy) -> float | None:
+    """Seconds a DDP strategy's collectives (the rendezvous included) wait; None without one."""
+    if getattr(strategy, "_timeout", None) is None:
+        return None
+    return strategy._timeout.total_seconds()

@@ -5,7 +5,7 @@ import difflib
 
 from hydra.errors import MissingConfigException, OverrideParseException
 from omegaconf import DictConfig
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, InterpolationResolutionError
 
 from wdbench.errors import WdbenchError
 
@@ -14,6 +14,11 @@ def one_line(err: BaseException, argv: list[str] | None = None) -> str:
     if isinstance(err, WdbenchError):  # already one line, written for the user
         return str(err)
     cause = err.__cause__ or (None if err.__suppress_context__ else err.__context__)
+    inner = err
+    while isinstance(inner, InterpolationResolutionError):  # a resolver's own error, as written
+        inner = inner.__context__
+        if isinstance(inner, WdbenchError):
+            return str(inner)
     if isinstance(err, MissingConfigException) and err.options is not None:
         group, _, option = (err.missing_cfg_file or "").rpartition("/")
         return f"{group}={option!r} is invalid: allowed {', '.join(err.options)}"

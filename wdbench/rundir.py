@@ -10,7 +10,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from wdbench.ddp import child_rank, new_token, same_run
+from wdbench.ddp import TOKEN_ENV, launched_rank, new_token, same_run, slurm_tasks, started_apart
 from wdbench.errors import WdbenchError
 
 CLAIM_FILE = ".wdbench-run"  # who owns the directory: pid, host, start time, token
@@ -18,15 +18,19 @@ RESOLVER = "wdbench_fresh_dir"
 # Directories fresh_dir made in this process, by run directory: the run's own and the parents
 # that did not exist before it, deepest first (what a refused run may take away again).
 made_here: dict[str, list[str]] = {}
+STAMP_RESOLVER = "wdbench_stamp"
 
 
 class RunDirTaken(WdbenchError):
     """The directory already belongs to another run; nothing of this run may go into it."""
 
 
-def fresh_dir(path: str) -> str:
+def fresh_dir(path: str, num_nodes=1) -> str:
     """Create `path`, or `path-1`, `path-2`, ... when taken, with an exclusive mkdir (atomic on
-    every filesystem) and return the one created. Hydra's later mkdir(exist_ok) reuses it."""
+    every filesystem) and return the one created. Hydra's later mkdir(exist_ok) reuses it.
+    The nodes of one run all name the same directory (see shared_dir)."""
+    if started_apart() or num_nodes != 1:
+        return shared_dir(path, num_nodes)
     parents = missing_dirs(os.path.dirname(path) or ".")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     candidate, suffix = path, 0
@@ -65,11 +69,36 @@ def remove_refused(run_dir: Path) -> bool:
     return True
 
 
+def shared_dir(path: str, num_nodes) -> str:
+    """The directory of a run whose processes their launcher started: named by what it gave
+    them all. srun's job and step ids are in `path` (see stamp); for any other launcher only
+    an explicit hydra.run.dir is, since the default names the time a process started. Rank 0
+    creates it; the others wait for its claim (claim)."""
+    if slurm_tasks() == 1:
+        raise WdbenchError(
+            f"trainer.num_nodes={num_nodes} needs a run directory every node knows: give each "
+            "node the same hydra.run.dir=DIR (one that all of them see), or start the nodes "
+            "with srun")
+    if launched_rank() == 0:
+        os.makedirs(path, exist_ok=True)  # claim's exclusive marker refuses another run's
+    return path
+
+
+def stamp() -> str:
+    """`${wdbench_stamp:}`, the start of a run directory's name: the time it starts, or under
+    srun the job and step, which every task of the run knows alike."""
+    if slurm_tasks() > 1:
+        return f"slurm-{os.environ.get('SLURM_JOB_ID')}.{os.environ.get('SLURM_STEP_ID', '0')}"
+    return time.strftime("%Y-%m-%d_%H-%M-%S")
+
+
 def register_resolver() -> None:
     """`${wdbench_fresh_dir:...}` in conf/config.yaml's hydra.run.dir and hydra.sweep.dir.
     Cached, and Hydra copies the cache into every sweep job, so each asks once per process."""
     if not OmegaConf.has_resolver(RESOLVER):
         OmegaConf.register_new_resolver(RESOLVER, fresh_dir, use_cache=True)
+    if not OmegaConf.has_resolver(STAMP_RESOLVER):
+        OmegaConf.register_new_resolver(STAMP_RESOLVER, stamp, use_cache=True)
 
 
 def owner_has_ended(owner: dict, run_dir: Path) -> bool:
@@ -93,12 +122,16 @@ def owner_has_ended(owner: dict, run_dir: Path) -> bool:
     return False
 
 
-def claim(run_dir: Path) -> None:
+def claim(run_dir: Path, wait_s: float = 0) -> None:
     """Mark `run_dir` as this run's, or fail if another run marked it first (an explicit
     hydra.run.dir used twice, or a sweep that lists the same job twice). A DDP rank other
-    than 0 joins its own run's directory and writes nothing (wdbench/ddp.py)."""
+    than 0 joins its own run's directory and writes nothing (wdbench/ddp.py); one that its
+    launcher started waits up to `wait_s` seconds for rank 0's claim."""
     marker = Path(run_dir) / CLAIM_FILE
-    if child_rank() > 0:
+    if launched_rank() > 0 and started_apart():
+        os.environ[TOKEN_ENV] = wait_for_owner(marker, wait_s).get("token", "")
+        return
+    if launched_rank() > 0:
         if not same_run(read_owner(marker)):
             raise RunDirTaken(f"run directory {run_dir} is not the one of the DDP run that "
                               "started this rank (its claim marker has another token)")
@@ -118,6 +151,19 @@ def claim(run_dir: Path) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump({"pid": os.getpid(), "host": platform.node(),
                    "started": time.strftime("%Y-%m-%dT%H:%M:%S"), "token": new_token()}, f)
+
+
+def wait_for_owner(marker: Path, wait_s: float) -> dict:
+    """Rank 0's claim marker, once it is there (and complete: claim writes it after creating it)."""
+    deadline = time.monotonic() + wait_s
+    while not (owner := read_owner(marker)):
+        if time.monotonic() > deadline:
+            raise WdbenchError(
+                f"node 0's run directory {marker.parent} did not appear within "
+                f"ddp_timeout={wait_s} s: start node 0 too, with the same hydra.run.dir, on a "
+                "filesystem every node sees")
+        time.sleep(0.2)
+    return owner
 
 
 def read_owner(marker: Path) -> dict:

@@ -16,13 +16,16 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
+from torch.distributed import DistStoreError
 
 from wdbench.build import build, set_threads
 from wdbench.callbacks import EpochMetrics
-from wdbench.ddp import child_rank
-from wdbench.errors import ConfigError
+from wdbench.ddp import ddp_strategy, launched_rank
+from wdbench.errors import ConfigError, WdbenchError
+from wdbench.internals import strategy_timeout
 from wdbench.interrupt import RunInterrupted, StopOnSignal, raise_on_signal
 from wdbench.job import Job
+from wdbench.messages import first_line
 from wdbench.models import check_batch_norm_rows
 from wdbench.module import LOSSES, RegularizedModule
 from wdbench.resume import CHECKPOINT, checkpoint_to_resume
@@ -58,15 +61,15 @@ class EventsLogger(TensorBoardLogger):
 def tensorboard_logger(run_dir: Path) -> TensorBoardLogger:
     # name="" and version="" put the event files straight into the run directory, so
     # `tensorboard --logdir runs/` names each run by its directory. Under DDP rank 0 writes them.
-    if child_rank() > 0:
+    if launched_rank() > 0:
         return False
     return EventsLogger(str(run_dir), name="", version="", default_hp_metric=False)
 
 
-def make_trainer(trainer_cfg: DictConfig, logger, callbacks: list, root_dir: Path
-                 ) -> pl.Trainer:
+def make_trainer(trainer_cfg: DictConfig, logger, callbacks: list, root_dir: Path,
+                 ddp_timeout: float = 120) -> pl.Trainer:
     return pl.Trainer(
-        **OmegaConf.to_container(trainer_cfg, resolve=True),
+        **ddp_strategy(OmegaConf.to_container(trainer_cfg, resolve=True), ddp_timeout),
         logger=logger,
         callbacks=callbacks,
         enable_checkpointing=False,
@@ -133,7 +136,7 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
         callbacks.append(StopOnSignal(Path(jobs[0].run_dir) / CHECKPOINT, jobs[0].overrides))
     try:
         trainer = make_trainer(cfg.trainer, False if stacked else tensorboard_logger(
-            jobs[0].run_dir), callbacks, jobs[0].run_dir)
+            jobs[0].run_dir), callbacks, jobs[0].run_dir, cfg.get("ddp_timeout", 120))
     except (TypeError, ValueError, MisconfigurationException) as err:
         raise explain_trainer_error(err, cfg.trainer) from None
     return Assembled(data, module, metrics, writer, trainer, threads, resume_from)
@@ -149,11 +152,23 @@ def fit(p: Assembled) -> RunInterrupted | None:
     """Train; a signal ends training at a batch boundary with a checkpoint (returned)."""
     try:
         p.trainer.fit(p.module, datamodule=p.data, ckpt_path=p.resume_from)
+    except DistStoreError as err:  # the rendezvous: a peer that never came, or no node 0
+        raise rendezvous_failed(err, p.trainer) from None
     except RunInterrupted as stop:
         if stop.checkpoint is None:  # before the first batch: nothing to save or resume
             raise
         return stop
     return None
+
+
+def rendezvous_failed(err: Exception, trainer: pl.Trainer) -> WdbenchError:
+    env = trainer.strategy.cluster_environment
+    where = f"{env.main_address}:{env.main_port}" if env else "?"
+    timeout = strategy_timeout(trainer.strategy)
+    return WdbenchError(
+        f"the DDP rendezvous at {where} did not complete within ddp_timeout={timeout:g} s "
+        f"({trainer.world_size} ranks, {first_line(str(err))}): start every node, with the "
+        "same MASTER_ADDR and MASTER_PORT, trainer.num_nodes and trainer.devices")
 
 
 def run_jobs(jobs: list[Job], stacking: Stacking | None = None) -> list[dict]:

@@ -1,0 +1,15 @@
+"""What the DDP tests share: the synthetic task both sides of the equality train, the options of
+two one-process nodes, and a run's final weights."""
+
+import torch
+
+# 2,000 rows, batch 10 per rank, 30 epochs: long enough for a rank mix-up to show in the weights
+SYNTHETIC = ["data.train_size=2000", "data.batch_size=10", "trainer.max_epochs=30", "seed=5"]
+NODES = ["+trainer.num_nodes=2", "trainer.devices=1", "trainer.strategy=ddp",
+         "trainer.accelerator=cpu", "threads=1"]
+
+
+def weights(run_dir) -> dict[str, torch.Tensor]:
+    checkpoint = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu",
+                            weights_only=True)
+    return checkpoint["state_dict"]
