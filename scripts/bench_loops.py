@@ -92,8 +92,8 @@ def extra_callback(callback: pl.Callback):
     """train.run builds its own Trainer; add the clock to its callbacks, nothing else."""
     original = train.make_trainer
 
-    def make_trainer(trainer_cfg, logger, callbacks, root_dir):
-        return original(trainer_cfg, logger, [*callbacks, callback], root_dir)
+    def make_trainer(trainer_cfg, logger, callbacks, root_dir, *rest):
+        return original(trainer_cfg, logger, [*callbacks, callback], root_dir, *rest)
 
     train.make_trainer = make_trainer
     try:

@@ -52,8 +52,8 @@ def signal_at(monkeypatch):
         monkeypatch.setattr(loader, "BLOCK_ROWS", 1)
         sender = SignalAtStep(signum, step)
         make_trainer = train.make_trainer
-        monkeypatch.setattr(train, "make_trainer", lambda cfg, logger, callbacks, root:
-                            make_trainer(cfg, logger, [*callbacks, sender], root))
+        monkeypatch.setattr(train, "make_trainer", lambda cfg, logger, callbacks, root, *rest:
+                            make_trainer(cfg, logger, [*callbacks, sender], root, *rest))
     return install
 
 
@@ -122,8 +122,8 @@ def test_mid_epoch_resume_with_the_real_block_size(tmp_path, monkeypatch):
     assert whole["steps"] == 2 * 35
     sender = SignalAtStep(signal.SIGINT, 16)
     make_trainer = train.make_trainer
-    monkeypatch.setattr(train, "make_trainer", lambda cfg, logger, callbacks, root:
-                        make_trainer(cfg, logger, [*callbacks, sender], root))
+    monkeypatch.setattr(train, "make_trainer", lambda cfg, logger, callbacks, root, *rest:
+                        make_trainer(cfg, logger, [*callbacks, sender], root, *rest))
     stopped = run_config(tmp_path / "a", REAL_BLOCKS)
     monkeypatch.undo()
     assert stopped["status"] == "interrupted"
