@@ -21,9 +21,10 @@ def penalty_of(kind: str, l2: float, l1: float) -> float:
 
 
 # The factor SGD shrinks the weights by each step, where a kind's step has one: lr times the
-# coefficient of w in the gradient (l2, elastic net's l2 part) or in the decay.
+# coefficient of w in the gradient (l2, elastic net's l2 part) or in the decay (cautious: on the
+# coordinates where it acts).
 DECAY_PER_STEP = {"l2": LR * LAMBDA, "weight_decay": LR * LAMBDA, "decoupled": LR * LAMBDA,
-                  "elastic_net": LR * LAMBDA * (1 - RATIO)}
+                  "cautious": LR * LAMBDA, "elastic_net": LR * LAMBDA * (1 - RATIO)}
 
 
 def history(run_dir) -> list[dict]:
