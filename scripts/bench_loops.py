@@ -16,9 +16,9 @@ from hydra import compose, initialize_config_dir
 from pytorch_lightning.loggers import TensorBoardLogger
 from torch import nn
 
-from wdbench import train
-from wdbench.config import CONF_DIR
+from wdbench.config.compose import CONF_DIR
 from wdbench.data.fashion_mnist import FILES, locate
+from wdbench.training import train
 
 HIDDEN = {"linear": [], "mlp": [256]}
 LR = 0.1  # conf/optimizer/sgd.yaml, wdbench's default

@@ -19,7 +19,7 @@ import bench_loops as loops
 import torch
 
 from wdbench.data.fashion_mnist import make_fashion_mnist
-from wdbench.span import InputSpan
+from wdbench.metrics.span import InputSpan
 
 VAL_SIZE = 5000
 FIRST_LAYER = {"linear": (10, 784), "mlp": (256, 784)}

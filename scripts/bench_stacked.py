@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import bench_stacked_floor as floor
 
-from wdbench.build import build, set_threads
-from wdbench.config import compose_run
-from wdbench.job import Job
+from wdbench.config.build import build, set_threads
+from wdbench.config.compose import compose_run
 from wdbench.stacked.run import run_stack
-from wdbench.train import run
+from wdbench.training.job import Job
+from wdbench.training.train import run
 
 
 def overrides_for(args, strength: float) -> list[str]:

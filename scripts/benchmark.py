@@ -28,7 +28,7 @@ import torch
 
 from wdbench.data.fashion_mnist import make_fashion_mnist
 from wdbench.data.splits import choose_train_val
-from wdbench.train import quiet_lightning
+from wdbench.training.train import quiet_lightning
 
 VAL_SIZE = 5000  # conf/data/fashion_mnist.yaml
 

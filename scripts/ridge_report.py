@@ -7,7 +7,7 @@ the closed forms.
 Each trained run's risk is the exact expected test loss of its checkpoint's weights,
 (sigma^2 + ||w - w*||^2 + (b - b*)^2) / 2 for x ~ N(0, I) (its test loss on 10,000 examples
 estimates the same number); the closed form is the exact minimiser of the same objective on the
-same training data (wdbench/ridge.py), so trained and closed-form points differ only where
+same training data (wdbench/report/ridge.py), so trained and closed-form points differ only where
 training has not converged.
 """
 
@@ -23,7 +23,7 @@ import torch
 from omegaconf import OmegaConf
 
 from wdbench.data.synthetic import make_synthetic
-from wdbench.ridge import expected_risk, optimal_strength, ridge_fit
+from wdbench.report.ridge import expected_risk, optimal_strength, ridge_fit
 
 REFERENCE_SEEDS = range(20)  # draws for the smooth closed-form curves (not trained)
 

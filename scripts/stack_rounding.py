@@ -14,10 +14,10 @@ import copy
 import torch
 from torch.nn import functional as F
 
-from wdbench.build import build
-from wdbench.config import compose_run
-from wdbench.module import cross_entropy
+from wdbench.config.build import build
+from wdbench.config.compose import compose_run
 from wdbench.stacked.model import StackedMLP
+from wdbench.training.module import cross_entropy
 
 GRID = (0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 BATCH = 256

@@ -13,24 +13,24 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from wdbench.config import CONF_DIR, group_choices
-from wdbench.ddp import check_one_process, launched_rank, quiet_child_logging
+from wdbench.config.compose import CONF_DIR, group_choices
+from wdbench.config.help import register_help_resolver
+from wdbench.config.messages import one_line
+from wdbench.config.swap import record_config, use_own_settings
 from wdbench.errors import ConfigError, WdbenchError
-from wdbench.help import register_help_resolver
-from wdbench.interrupt import RunInterrupted
-from wdbench.job import Job
-from wdbench.messages import one_line
+from wdbench.outputs.run_names import register_name_resolvers
+from wdbench.outputs.rundir import RunDirTaken, claim, register_resolver, remove_refused
+from wdbench.outputs.summary import write_json_atomic
 from wdbench.regularizers import kind_info
-from wdbench.run_names import register_name_resolvers
-from wdbench.rundir import RunDirTaken, claim, register_resolver, remove_refused
 from wdbench.stacked.grid import group_jobs
 from wdbench.stacked.run import run_stack
-from wdbench.summary import write_json_atomic
-from wdbench.swap import record_config, use_own_settings
-from wdbench.sweep import failed_jobs, finished_summary, share_threads
-from wdbench.sweep_progress import ended_sweeps
-from wdbench.sweep_table import summarize_sweep
-from wdbench.train import run
+from wdbench.sweep.jobs import failed_jobs, finished_summary, share_threads
+from wdbench.sweep.progress import ended_sweeps
+from wdbench.sweep.table import summarize_sweep
+from wdbench.training.ddp import check_one_process, launched_rank, quiet_child_logging
+from wdbench.training.interrupt import RunInterrupted
+from wdbench.training.job import Job
+from wdbench.training.train import run
 
 log = logging.getLogger("wdbench")
 failed_runs: list[str] = []  # jobs of this process that ended in an error

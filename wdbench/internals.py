@@ -1,5 +1,5 @@
 """The private parts of Lightning, TensorBoard, Hydra, OmegaConf and torch that wdbench relies
-on, in one place: an upgrade that moves them breaks this file (and tests/test_internals.py),
+on, in one place: an upgrade that moves them breaks this file (and tests/unit/test_internals.py),
 nothing else."""
 
 import torch

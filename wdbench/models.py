@@ -1,4 +1,4 @@
-"""Plain torch models; Lightning lives only in module.py."""
+"""Plain torch models; Lightning lives only in training/module.py."""
 
 import math
 from collections.abc import Sequence
@@ -7,7 +7,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from wdbench.checks import is_count, is_number
+from wdbench.config.checks import is_count, is_number
 from wdbench.errors import ConfigError
 
 NORMS = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}

@@ -1,5 +1,5 @@
 """`hydra/launcher=slurm`: submitit's SLURM launcher, less the jobs an earlier run of the same
-sweep finished (wdbench.sweep.finished_jobs), so that re-running an interrupted sweep puts only
+sweep finished (wdbench.sweep.jobs.finished_jobs), so that re-running an interrupted sweep puts only
 its unfinished jobs on the cluster. The jobs left out still count as completed for the sweeper
 (their validation loss is the value it sees) and appear in the sweep's table."""
 
@@ -11,7 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import open_dict
 
-from wdbench.sweep import finished_jobs
+from wdbench.sweep.jobs import finished_jobs
 
 try:
     from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher

@@ -16,7 +16,9 @@ import numpy as np
 import torch
 from hydra.core.global_hydra import GlobalHydra
 
-from wdbench import cli, sweep, sweep_progress
+from wdbench import cli
+from wdbench.sweep import jobs as sweep
+from wdbench.sweep import progress as sweep_progress
 
 # What the command line collects over a process's jobs (failed runs, a vectorized sweep's
 # jobs, ended sweeps): a test that calls it in-process leaves them for the next.

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wdbench.config import compose_run
+from wdbench.config.compose import compose_run
 from wdbench.data.fashion_mnist import DEBIAN_DIR, FILES
-from wdbench.job import Job
-from wdbench.train import run
+from wdbench.training.job import Job
+from wdbench.training.train import run
 
 REPO = Path(__file__).resolve().parents[2]
 FASHION_PRESENT = all((DEBIAN_DIR / f"{stem}.gz").is_file() for stem, _ in FILES.values())

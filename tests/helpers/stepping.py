@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 from tests.helpers.runs import compose_config
 from wdbench.data.synthetic import make_synthetic
 from wdbench.models import MLP
-from wdbench.module import RegularizedModule, squared_error
+from wdbench.training.module import RegularizedModule, squared_error
 
 NUM_INPUTS = 10
 

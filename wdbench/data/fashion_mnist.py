@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from wdbench.checks import check_fraction
+from wdbench.config.checks import check_fraction
 from wdbench.data.idx import check_images, check_labels, read_idx
 from wdbench.data.loader import TensorDataModule
 from wdbench.data.splits import Splits, add_label_noise, choose_train_val

@@ -7,7 +7,7 @@ import math
 import pytorch_lightning as pl
 import torch
 
-from wdbench.checks import check_count
+from wdbench.config.checks import check_count
 from wdbench.data.splits import Splits
 
 # Rows per Lightning batch (a block of minibatches): all of Fashion-MNIST's training set is one

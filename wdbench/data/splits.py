@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import torch
 
-from wdbench.checks import check_count
+from wdbench.config.checks import check_count
 
 
 @dataclass

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from wdbench.checks import check_count, check_fraction
+from wdbench.config.checks import check_count, check_fraction
 from wdbench.data.loader import TensorDataModule
 from wdbench.data.splits import Splits, add_label_noise, fold_split
 from wdbench.errors import ConfigError

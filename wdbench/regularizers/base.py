@@ -7,7 +7,7 @@ from fnmatch import fnmatch
 import torch
 from torch import nn
 
-from wdbench.checks import is_number
+from wdbench.config.checks import is_number
 from wdbench.errors import ConfigError
 from wdbench.regularizers.registry import register
 

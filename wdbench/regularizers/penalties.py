@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from wdbench.checks import is_number
+from wdbench.config.checks import is_number
 from wdbench.errors import ConfigError
 from wdbench.regularizers.base import ONE_D, Regularizer
 from wdbench.regularizers.registry import register

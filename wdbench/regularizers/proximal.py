@@ -5,7 +5,7 @@ constraint set (the proximal operator of its indicator function)."""
 import torch
 from torch import nn
 
-from wdbench.checks import is_number
+from wdbench.config.checks import is_number
 from wdbench.errors import ConfigError
 from wdbench.regularizers.base import ONE_D, Regularizer
 from wdbench.regularizers.registry import register

@@ -10,8 +10,8 @@ import pandas as pd
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from wdbench.config import GROUPS, flatten
-from wdbench.summary import FINAL_KEYS
+from wdbench.config.compose import GROUPS, flatten
+from wdbench.outputs.summary import FINAL_KEYS
 
 METRICS = list(FINAL_KEYS.values())
 SKIP_DIRS = {".hydra", ".submitit", "checkpoints"}

@@ -11,7 +11,7 @@ from scipy import stats
 CONFIDENCE = 0.95
 # A percentile-type bootstrap interval never leaves the range of the resampled values: with
 # 3 seeds it covers the mean far less often than 95%, and BCa at 10 about 90% (measured in
-# tests/test_report_seeds.py).
+# tests/unit/test_report_seeds.py).
 # Below this many seeds the interval is Student's t, exact for normally distributed seeds.
 MIN_BOOTSTRAP = 20
 BOOTSTRAP_RESAMPLES = 2000

@@ -7,9 +7,9 @@ import json
 
 from omegaconf import DictConfig, OmegaConf
 
-from wdbench.build import build
-from wdbench.job import Job
+from wdbench.config.build import build
 from wdbench.regularizers import kind_info
+from wdbench.training.job import Job
 
 
 def per_member_keys(cfg: DictConfig) -> tuple[str, ...]:

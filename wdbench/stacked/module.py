@@ -5,7 +5,7 @@ import logging
 
 import torch
 
-from wdbench.module import RegularizedModule
+from wdbench.training.module import RegularizedModule
 
 log = logging.getLogger("wdbench")
 

@@ -2,11 +2,11 @@
 run, with the stacked parts in place of one model's; each member's run directory is written as
 its ordinary run's is."""
 
-from wdbench.job import Job
 from wdbench.stacked.grid import stacked_regularizer
 from wdbench.stacked.model import StackedMLP
 from wdbench.stacked.module import StackedModule
-from wdbench.train import Stacking, run_jobs
+from wdbench.training.job import Job
+from wdbench.training.train import Stacking, run_jobs
 
 STACKING = Stacking(regularizer=stacked_regularizer, model=StackedMLP, module=StackedModule)
 

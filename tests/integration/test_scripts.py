@@ -1,0 +1,103 @@
+"""The scripts README shows: the stacked-grid benchmark's smoke test, and scripts/results.sh
+on a tiny grid, in a copy of the repository's scripts so that results/ is never touched."""
+
+import csv
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers.runs import REPO
+
+
+def test_bench_stacked_quick(tmp_path, needs_fashion_mnist):
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_stacked.py"),
+                             "--quick", "--threads", "1"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Command: `python scripts/bench_stacked.py --quick --threads 1`" in result.stdout
+    assert "Task: lambda_grid_mlp data.train_size=300, M = 3, 1 epochs" in result.stdout
+    rows = {cells[0]: cells[1:] for cells in table_rows(result.stdout)}
+    assert set(rows) == {"wdbench", "plain PyTorch loop"}
+    for sequential, stacked, ratio in rows.values():
+        assert float(sequential) > 0 and float(stacked) > 0
+        # the ratio of the two printed times (4 decimals) up to their rounding
+        assert abs(float(ratio.rstrip("x")) - float(sequential) / float(stacked)) < 0.02
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of the Markdown table that follows the header `| path |`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| path |"))
+    body = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        body.append([cell.strip() for cell in line.strip("|").split("|")])
+    return body
+
+
+# Stands in for `python`: every wdbench sweep of results.sh runs as written plus overrides
+# that make it tiny (the lecture's grid: 2 lambdas, 1 seed, 2 folds, 2 Optuna trials).
+TINY_PYTHON = """#!/usr/bin/env bash
+if [ "$1 $2" = "-m wdbench" ]; then
+  case "$*" in
+    *lambda_search*) set -- "$@" hydra.sweeper.n_trials=2 ;;
+    *lambda_kfold*) set -- "$@" regularizer.strength=0,3 data.fold=0,1 ;;
+    *) set -- "$@" regularizer.strength=0,3 seed=0 ;;
+  esac
+  set -- "$@" trainer.max_epochs=5 threads=1 metrics.figure=false
+fi
+exec "{python}" "$@"
+"""
+
+
+def test_results_script_stage(tmp_path):
+    """`bash scripts/results.sh 1` end to end: three sweeps (grid, k-fold, Optuna through the
+    parallel launcher) and their three reports, written where the script says."""
+    shutil.copytree(REPO / "scripts", tmp_path / "scripts")
+    python = tmp_path / "tiny-python"
+    python.write_text(TINY_PYTHON.replace("{python}", sys.executable))
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, "PYTHON": str(python), "JOBS": "1", "PYTHONPATH": str(REPO)}
+    result = subprocess.run(["bash", str(tmp_path / "scripts" / "results.sh"), "1"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "some runs" not in result.stdout and "[results] report 1:" in result.stdout
+    runs = tmp_path / "runs" / "results" / "1_lecture"
+    counts = {sweep: len(list((runs / sweep).glob("*/summary.json")))
+              for sweep in ("grid", "kfold", "optuna")}
+    assert counts == {"grid": 2, "kfold": 4, "optuna": 2}
+    for report in ("1_lecture", "1_lecture/kfold", "1_lecture/optuna"):
+        out = tmp_path / "results" / report
+        assert (out / "report.md").is_file() and (out / "vs_lambda.png").is_file(), report
+        with open(out / "runs.csv") as f:
+            rows = list(csv.DictReader(f))
+        assert rows and all(row["status"] == "completed" for row in rows), report
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", [2, 3, 4, 5, 6, 7, 8, 9, 10])
+def test_results_script_other_stages(tmp_path, needs_fashion_mnist, stage):
+    """`bash scripts/results.sh N` with tests/docs/shrink.py standing in for python: every sweep as
+    the script writes it, shrunk to its first grid point, one epoch on 200 images."""
+    shutil.copytree(REPO / "scripts", tmp_path / "scripts")
+    python = f"{sys.executable} {REPO / 'tests' / 'shrink.py'}"
+    env = {**os.environ, "PYTHON": python, "JOBS": "1", "PYTHONPATH": str(REPO),
+           # reports 7, 9 and 10 compare grid points: two of each swept list
+           "SHRINK_KEEP": "2" if stage in (7, 9, 10) else "1"}
+    result = subprocess.run(["bash", str(tmp_path / "scripts" / "results.sh"), str(stage)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "some runs" not in result.stdout and f"[results] report {stage}:" in result.stdout
+    reports = list((tmp_path / "results").rglob("report.md"))
+    assert reports, result.stdout[-2000:]
+    summaries = list((tmp_path / "runs" / "results").rglob("summary.json"))
+    assert summaries and all(json.loads(p.read_text())["status"] == "completed"
+                             for p in summaries)

@@ -1,0 +1,1 @@
+"""Settings, from conf/ to checked values and built objects: compose, validate, build."""

@@ -1,0 +1,1 @@
+"""What a run measures each epoch: the callback, the measurers behind it."""

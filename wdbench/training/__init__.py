@@ -1,0 +1,1 @@
+"""One run: assemble its parts, train and test with Lightning, resume, stop on a signal, DDP."""
