@@ -4,6 +4,7 @@
 #   bash scripts/screenshots.sh                   # mlp_l2, λ = 0, 1e-3, 1e-2 -> docs/*.png
 #   SWEEP="regularizer=l2 regularizer.strength=0,0.1,3 trainer.max_epochs=5" OUT=/tmp/shots \
 #     bash scripts/screenshots.sh                 # any sweep, anywhere
+# WIDTH (default 1400, a laptop's browser window) and HEIGHT (1000) size the pages in pixels.
 # PYTHON (default .venv/bin/python, else python3) runs wdbench and tensorboard.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,7 +38,7 @@ done
 shoot() {  # page name, URL fragment
   chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/chromium-$1" --window-size=1500,1000 --virtual-time-budget=20000 \
+    --user-data-dir="$work/chromium-$1" --window-size="${WIDTH:-1400},${HEIGHT:-1000}" --virtual-time-budget=20000 \
     --screenshot="$out/tensorboard_$1.png" "http://127.0.0.1:$port/$2" >/dev/null 2>&1
   echo "[screenshots] $out/tensorboard_$1.png"
 }

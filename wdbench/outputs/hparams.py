@@ -5,17 +5,21 @@ hyperparameter and metric columns exist), the session start (this run's values) 
 session end (completed or not). The metric columns name the run's own scalar tags; the plugin
 shows each tag's last point, which is the final epoch's value, so no number is logged twice.
 
-The dashboard shows five hyperparameter columns at first (those marked `differs` first, then
-by name) and the first five metric columns; the rest are a tick away. So `differs` marks the
-regulariser, its strength and every key set on the command line (in a sweep: the swept
-ones), and the metrics start with test accuracy (or test loss in regression).
+The table puts every shown hyperparameter column before the metric columns and shows the
+first five declared hyperparameters (`differs` first, then by name) and the first five
+metrics, each column 10em wide; nothing in the summaries hides a declared column, and at
+1,400 px five columns fit. So the experiment declares only what a user compares, the
+regulariser, its strength and, in a sweep, the swept keys (a single run: the keys typed), and
+the metrics start with test accuracy, test loss and the gap. The session start holds every
+value still (the plugin's data API returns them all).
 """
 
 import time
+from pathlib import Path
 
 from wdbench.config.compose import GROUPS
 from wdbench.internals import add_summary
-from wdbench.regularizers.registry import hparam_keys
+from wdbench.outputs.run_names import find_plan, swept_keys
 
 NOT_HPARAMS = {"_target_", "_partial_", "root", "download"}  # plumbing, not hyperparameters
 
@@ -24,7 +28,6 @@ FIRST_METRICS = {
     "classification": ["acc/test", "loss/test", "gap/acc", "acc/train", "weights/l2"],
     "regression": ["loss/test", "loss/train", "gap/loss", "loss/val", "weights/l2"],
 }
-SHOWN_HPARAMS = {"regularizer", "regularizer.strength"}
 FINAL_METRICS = {
     "acc/test": "test accuracy",
     "loss/test": "test loss",
@@ -41,17 +44,11 @@ FINAL_METRICS = {
     "weights/zero_frac": "zero fraction",
 }
 
-# Hyperparameter columns every run declares, so that the experiment TensorBoard picks (it
-# takes one run's, arbitrarily) has them all, whichever kinds a log directory mixes.
+# The columns every run declares, whatever its command line: TensorBoard takes one run's
+# experiment (arbitrarily) for a whole log directory.
 STRING, NUMBER = "DATA_TYPE_STRING", "DATA_TYPE_FLOAT64"
-COLUMNS = {
-    "experiment": STRING, "regularizer": STRING,
-    **{f"regularizer.{key}": NUMBER for key in hparam_keys()}, "optimizer": STRING,
-    "optimizer.lr": NUMBER, "optimizer.momentum": NUMBER, "model": STRING,
-    "model.hidden": STRING, "model.dropout": NUMBER, "model.norm": STRING, "data": STRING, "data.train_size": NUMBER,
-    "data.batch_size": NUMBER, "data.label_noise": NUMBER, "seed": NUMBER,
-    "trainer.max_epochs": NUMBER, "status": STRING,
-}
+COMPARED = {"regularizer": STRING, "regularizer.strength": NUMBER}
+NOT_COLUMNS = {"experiment"}  # the run's name starts with it already
 
 
 def hparam_value(value):
@@ -80,12 +77,25 @@ def override_keys(overrides: list[str]) -> set[str]:
     return {item.split("=", 1)[0].lstrip("+~") for item in overrides}
 
 
+def compared_keys(run_dir: Path, overrides: list[str]) -> set[str]:
+    """A sweep's swept keys; a single run's keys typed on the command line."""
+    sweep_dir = find_plan(Path(run_dir))
+    return set(swept_keys(sweep_dir)) if sweep_dir else override_keys(overrides)
+
+
+def declared_columns(hparams: dict, compared: set[str]) -> dict[str, str]:
+    """Hyperparameter column -> data type: the regulariser and its strength, and each compared
+    key the run has a value for (`threads`, `hydra.*` have none)."""
+    keys = sorted((compared & hparams.keys()) - COMPARED.keys() - NOT_COLUMNS)
+    return {**COMPARED, **{name: type_name(hparams[name]) for name in keys}}
+
+
 def metric_order(classification: bool) -> list[str]:
     first = FIRST_METRICS["classification" if classification else "regression"]
     return first + [tag for tag in FINAL_METRICS if tag not in first]
 
 
-def write_hparams(writer, hparams: dict, completed: bool, overrides: list[str],
+def write_hparams(writer, hparams: dict, completed: bool, compared: set[str],
                   classification: bool, started: float, step: int) -> None:
     """Experiment, session start and session end into the run's own event file (built from
     tensorboard's protos: its summary helpers need TensorFlow), at the last epoch's step:
@@ -94,11 +104,11 @@ def write_hparams(writer, hparams: dict, completed: bool, overrides: list[str],
     from tensorboard.plugins.hparams import metadata as tags
     from tensorboard.plugins.hparams.plugin_data_pb2 import SessionEndInfo, SessionStartInfo
 
-    types = {**COLUMNS, **{n: type_name(v) for n, v in hparams.items() if n not in COLUMNS}}
-    shown = SHOWN_HPARAMS | override_keys(overrides)
+    # `differs` puts the compared columns first (the plugin sorts by it, then by name).
     experiment = api_pb2.Experiment(
-        hparam_infos=[api_pb2.HParamInfo(name=n, type=api_pb2.DataType.Value(t), differs=n in shown)
-                      for n, t in types.items()],
+        hparam_infos=[api_pb2.HParamInfo(name=n, type=api_pb2.DataType.Value(t),
+                                         differs=n in compared)
+                      for n, t in declared_columns(hparams, compared).items()],
         metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag),
                                          display_name=FINAL_METRICS[tag])
                       for tag in metric_order(classification)],

@@ -45,6 +45,14 @@ def fitted(parts: list[str], separator: str, limit: int) -> str:
     return separator.join([*kept, tail])
 
 
+def find_plan(job_dir: Path) -> Path | None:
+    """The sweep directory above a job (its subdirectory may be several levels deep)."""
+    for parent in job_dir.parents:
+        if (parent / PLAN_FILE).is_file():
+            return parent
+    return None
+
+
 def swept_keys(sweep_dir: str) -> list[str]:
     try:
         return json.loads((Path(sweep_dir) / PLAN_FILE).read_text()).get("swept", [])

@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 import torch
 
 from wdbench.outputs.figure import save_curves
-from wdbench.outputs.hparams import run_hparams, write_hparams
+from wdbench.outputs.hparams import compared_keys, run_hparams, write_hparams
 from wdbench.outputs.summary import build_summary, median, write_json_atomic
 from wdbench.training.interrupt import RunInterrupted, interruption_summary
 from wdbench.training.resume import CHECKPOINT
@@ -74,8 +74,10 @@ class RunWriter(pl.Callback):
         logger = self.metrics.logger(trainer, member)
         writer = logger.experiment if logger is not None else None
         if writer is not None:
-            write_hparams(writer, hparams, status == "completed", self.jobs[member].overrides,
-                          "acc/test" in history[-1], self.started, step=last_epoch)
+            job = self.jobs[member]
+            write_hparams(writer, hparams, status == "completed",
+                          compared_keys(job.run_dir, job.overrides), "acc/test" in history[-1],
+                          self.started, step=last_epoch)
         if config["metrics"]["figure"]:
             save_curves(history, run_title(hparams), Path(self.jobs[member].run_dir) / FIGURE_FILE,
                         writer, last_epoch)

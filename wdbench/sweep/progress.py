@@ -12,7 +12,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 
 from wdbench.internals import sweep_cross_product
-from wdbench.outputs.run_names import PLAN_FILE
+from wdbench.outputs.run_names import PLAN_FILE, find_plan
 
 SHOWN_FROM = 4  # jobs: smaller sweeps end before a progress line would help
 ended_sweeps: list[Path] = []  # sweep directories whose jobs have all returned, in order
@@ -60,14 +60,6 @@ def duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def find_plan(job_dir: Path) -> Path | None:
-    """The sweep directory above a job (its subdirectory may be several levels deep)."""
-    for parent in job_dir.parents:
-        if (parent / PLAN_FILE).is_file():
-            return parent
-    return None
 
 
 class SweepProgress(Callback):
