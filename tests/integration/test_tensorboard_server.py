@@ -1,6 +1,6 @@
 """A real 2-job multirun through the command line (the lecture's demo at lambda = 0 and 3),
-then a real `tensorboard` server on a free loopback port, asked through its HTTP data API;
-and the lecture's picture read from the event files."""
+then a real `tensorboard` server on a free loopback port, asked through its HTTP data API and
+drawn by a real headless Chromium; and the lecture's picture read from the event files."""
 
 import itertools
 import json
@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.browser import table_headers
 from tests.helpers.runs import run_cli
 from tests.helpers.tb import curve, read_events
 
 STRENGTHS = ["0", "3"]
 LAST_EPOCH = 100  # the lecture's demo runs 100 epochs
 SERVER_START_TIMEOUT = 90  # seconds; importing tensorboard alone takes a few on 2 busy cores
+WINDOW_WIDTH = 1400  # px: a laptop's browser window
 
 
 @pytest.fixture(scope="module")
@@ -97,48 +99,72 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def test_tensorboard_server_shows_runs_tags_and_hparams(sweep):
+QUERY = {"experimentName": "", "startIndex": 0, "sliceSize": 10,
+         "allowedStatuses": ["STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_UNKNOWN"],
+         "colParams": [{"metric": {"tag": "loss/test"}, "order": "ORDER_ASC"},
+                       {"hparam": "regularizer.strength"}, {"hparam": "regularizer"}]}
+
+
+@pytest.fixture(scope="module")
+def server(sweep):
+    """(base URL, HParams rows sorted by test loss) of a real `tensorboard` on the sweep."""
     logdir = next(iter(sweep.values())).parent.parent.parent  # runs/
     port = free_port()
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         [*tensorboard_command(), "--logdir", str(logdir), "--port", str(port),
          "--host", "127.0.0.1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    query = {"experimentName": "", "startIndex": 0, "sliceSize": 10,
-             "allowedStatuses": ["STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_UNKNOWN"],
-             "colParams": [{"metric": {"tag": "loss/test"}, "order": "ORDER_ASC"},
-                           {"hparam": "regularizer.strength"}, {"hparam": "regularizer"}]}
     try:
-        rows = wait_until_loaded(base, server, query, len(STRENGTHS))
-        runs = get(f"{base}/data/runs")
-        names = {f"d2l_synthetic/{job.parent.name}/{job.name}": s for s, job in sweep.items()}
-        assert sorted(runs) == sorted(names)
-
-        scalar_tags = get(f"{base}/data/plugin/scalars/tags")
-        for run in runs:
-            assert {"loss/train", "loss/test", "gap/loss", "weights/l2", "weights/max_abs",
-                    "weights/spectral_layer/layers.0.weight", "bias/l2"} <= set(scalar_tags[run])
-        assert set(get(f"{base}/data/plugin/histograms/tags")[runs[0]]) == {
-            "weights/layers.0.weight"}
-        assert "curves" in get(f"{base}/data/plugin/images/tags")[runs[0]]
-
-        experiment = get(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
-        hparam_names = {h["name"] for h in experiment["hparamInfos"]}
-        assert {"regularizer", "regularizer.strength", "seed", "optimizer.lr"} <= hparam_names
-        metric_tags = [m["name"]["tag"] for m in experiment["metricInfos"]]
-        assert metric_tags[:3] == ["loss/test", "loss/train", "gap/loss"]
-
-        assert [row["hparams"]["regularizer.strength"] for row in rows] == [3.0, 0.0]
-        jobs = {float(strength): job for strength, job in sweep.items()}
-        for row in rows:
-            job = jobs[row["hparams"]["regularizer.strength"]]
-            summary = json.loads((job / "summary.json").read_text())
-            assert row["hparams"]["regularizer"] == "l2"
-            metrics = {m["name"]["tag"]: m["value"] for m in row["metricValues"]}
-            assert metrics["loss/test"] == pytest.approx(summary["test_loss"], rel=1e-6)
-            assert metrics["weights/l2"] == pytest.approx(summary["weight_l2"], rel=1e-6)
-            assert row["sessions"][0]["status"] == "STATUS_SUCCESS"
-        assert server.poll() is None, "tensorboard exited while serving the queries"
+        rows = wait_until_loaded(base, process, QUERY, len(STRENGTHS))
+        yield base, rows
+        assert process.poll() is None, "tensorboard exited while serving the queries"
     finally:
-        stop(server)
+        stop(process)
+
+
+def test_tensorboard_server_shows_runs_tags_and_hparams(sweep, server):
+    base, rows = server
+    runs = get(f"{base}/data/runs")
+    names = {f"d2l_synthetic/{job.parent.name}/{job.name}": s for s, job in sweep.items()}
+    assert sorted(runs) == sorted(names)
+
+    scalar_tags = get(f"{base}/data/plugin/scalars/tags")
+    for run in runs:
+        assert {"loss/train", "loss/test", "gap/loss", "weights/l2", "weights/max_abs",
+                "weights/spectral_layer/layers.0.weight", "bias/l2"} <= set(scalar_tags[run])
+    assert set(get(f"{base}/data/plugin/histograms/tags")[runs[0]]) == {
+        "weights/layers.0.weight"}
+    assert "curves" in get(f"{base}/data/plugin/images/tags")[runs[0]]
+
+    # Columns: the swept key first (the plugin sorts by `differs`), then the regulariser.
+    experiment = get(f"{base}/data/plugin/hparams/experiment", {"experimentName": ""})
+    assert [h["name"] for h in experiment["hparamInfos"]] == ["regularizer.strength",
+                                                              "regularizer"]
+    metric_tags = [m["name"]["tag"] for m in experiment["metricInfos"]]
+    assert metric_tags[:3] == ["loss/test", "loss/train", "gap/loss"]
+
+    assert [row["hparams"]["regularizer.strength"] for row in rows] == [3.0, 0.0]
+    jobs = {float(strength): job for strength, job in sweep.items()}
+    for row in rows:
+        job = jobs[row["hparams"]["regularizer.strength"]]
+        summary = json.loads((job / "summary.json").read_text())
+        assert row["hparams"]["regularizer"] == "l2"
+        # Undeclared hyperparameters still come with each row.
+        assert row["hparams"]["seed"] == 0 and row["hparams"]["optimizer"] == "sgd"
+        metrics = {m["name"]["tag"]: m["value"] for m in row["metricValues"]}
+        assert metrics["loss/test"] == pytest.approx(summary["test_loss"], rel=1e-6)
+        assert metrics["weights/l2"] == pytest.approx(summary["weight_l2"], rel=1e-6)
+        assert row["sessions"][0]["status"] == "STATUS_SUCCESS"
+
+
+def test_hparams_table_shows_the_test_metrics_at_1400_px(server, tmp_path):
+    """The HParams page in a real headless Chromium 1,400 px wide: the test loss, train loss
+    and gap columns are drawn inside the window, left of the columns cut at its edge."""
+    base, _ = server
+    headers = table_headers(f"{base}/#hparams", tmp_path / "chromium", WINDOW_WIDTH,
+                            until="test loss", timeout=SERVER_START_TIMEOUT)
+    assert list(headers)[:2] == ["Trial ID", "Show Metrics"]
+    for shown in ("regularizer.strength", "regularizer", "test loss", "train loss",
+                  "gap loss (test - train)"):
+        assert headers[shown][1] <= WINDOW_WIDTH, (shown, headers)
