@@ -14,7 +14,7 @@ from tests.helpers.runs import (
     run_cli,
     run_config,
 )
-from tests.helpers.tb import last_value, read_events, session_hparams
+from tests.helpers.tb import hparams_data, last_value, read_events, session_hparams
 from wdbench.models import MLP
 from wdbench.regularizers import KINDS
 from wdbench.stacked.grid import group_jobs
@@ -162,6 +162,11 @@ def test_vectorized_sweep_from_the_command_line(tmp_path):
                        for k, v in weights(tmp_path / "plain" / name).items()}
         torch.testing.assert_close(model.state_dict(), plain_state, rtol=1e-4, atol=1e-5)
         member_events(tmp_path / "stacked" / name, member)
+        # HParams columns: the regulariser and the swept key, for a stack as for a sweep.
+        for sweep in ("plain", "stacked"):
+            experiment = hparams_data(read_events(tmp_path / sweep / name))["experiment"]
+            assert {h.name: h.differs for h in experiment.experiment.hparam_infos} == {
+                "regularizer": False, "regularizer.strength": True}, sweep
 
 
 def member_events(run_dir, summary: dict) -> None:
