@@ -35,12 +35,14 @@ for _ in $(seq 120); do
   sleep 1
 done
 
-shoot() {  # page name, URL fragment
+shoot() {  # page name, URL query and fragment
   chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$work/chromium-$1" --window-size="${WIDTH:-1400},${HEIGHT:-1000}" --virtual-time-budget=20000 \
     --screenshot="$out/tensorboard_$1.png" "http://127.0.0.1:$port/$2" >/dev/null 2>&1
   echo "[screenshots] $out/tensorboard_$1.png"
 }
-shoot timeseries "#timeseries"
+# forceSVG: the charts are drawn on the page, inside the virtual time the capture waits for; by
+# default a worker draws them, and some were still blank when captured.
+shoot timeseries "?forceSVG=true#timeseries"
 shoot hparams "#hparams"
