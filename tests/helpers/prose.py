@@ -5,7 +5,8 @@ one of the folder's generated numbers (report.md, the other .md and .csv files, 
 too) rounded to the quoted precision, or a setting of the commands the README shows, or it
 carries a footnote saying where it comes from: `0.842[^zalando]` and, on a line of its own,
 `[^zalando]: Zalando's benchmark table.` Code (commands, option values as typed), link
-targets, HTML comments, footnote definitions and the heading's report number are not prose."""
+targets, HTML comments, footnote definitions, the heading's report number and a year after an
+author's name (Krogh & Hertz 1991) are not prose."""
 
 import bisect
 import re
@@ -23,7 +24,8 @@ from wdbench.config.compose import CONF_DIR, compose_run, flatten
 QUOTED = re.compile(r"(?<![\w.#§])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:e([-+−]?\d+))?(%)?")
 GENERATED = re.compile(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 NOT_PROSE = [re.compile(p, re.S) for p in (
-    r"<!--.*?-->", r"`[^`\n]*`", r"\]\([^)]*\)", r"^\[\^[\w-]+\]:.*$", r"^#+ \d+\.")]
+    r"<!--.*?-->", r"`[^`\n]*`", r"\]\([^)]*\)", r"^\[\^[\w-]+\]:.*$", r"^#+ \d+\.",
+    r"[A-Z][\w'’]*,? \(?(?:19|20)\d\d\b")]
 FOOTNOTE = re.compile(r"\[\^([\w-]+)\](?!:)")
 
 
