@@ -3,7 +3,7 @@
 The convention (docs/results.md, "Numbers in the prose"): every number in a README's prose is
 one of the folder's generated numbers (report.md, the other .md and .csv files, subfolders
 too) rounded to the quoted precision, or a setting of the commands the README shows, or it
-carries a footnote saying where it comes from: `0.842[^zalando]` and, on a line of its own,
+carries a footnote saying where it comes from: `0.842[^zalando]` or `1050 s[^clock]` (after its unit) and, on a line of its own,
 `[^zalando]: Zalando's benchmark table.` Code (commands, option values as typed), link
 targets, HTML comments, footnote definitions, the heading's report number and a year after an
 author's name (Krogh & Hertz 1991) are not prose."""
@@ -26,6 +26,8 @@ GENERATED = re.compile(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 NOT_PROSE = [re.compile(p, re.S) for p in (
     r"<!--.*?-->", r"`[^`\n]*`", r"\]\([^)]*\)", r"^\[\^[\w-]+\]:.*$", r"^#+ \d+\.",
     r"[A-Z][\w'’]*,? \(?(?:19|20)\d\d\b")]
+# A footnote right after the number or after its unit: 0.842[^zalando], 1050 s[^clock].
+FOOTNOTED = re.compile(r"(?: ?[^\s\d\[\]]{1,6})?\[\^")
 FOOTNOTE = re.compile(r"\[\^([\w-]+)\](?!:)")
 
 
@@ -51,7 +53,7 @@ def quoted_numbers(text: str) -> list[tuple[int, str, Decimal, Decimal]]:
     found = []
     for number, line in prose_lines(text):
         for match in QUOTED.finditer(line):
-            if line.startswith("[^", match.end()):
+            if FOOTNOTED.match(line, match.end()):
                 continue
             whole, fraction, exponent, percent = match.groups()
             digits = Decimal(whole.replace(",", "") + (fraction or ""))
