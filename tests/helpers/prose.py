@@ -26,8 +26,9 @@ GENERATED = re.compile(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 NOT_PROSE = [re.compile(p, re.S) for p in (
     r"<!--.*?-->", r"`[^`\n]*`", r"\]\([^)]*\)", r"^\[\^[\w-]+\]:.*$", r"^#+ \d+\.",
     r"[A-Z][\w'’]*,? \(?(?:19|20)\d\d\b")]
-# A footnote right after the number or after its unit: 0.842[^zalando], 1050 s[^clock].
-FOOTNOTED = re.compile(r"(?: ?[^\s\d\[\]]{1,6})?\[\^")
+# A footnote right after the number, its unit or its range: 0.842[^zalando], 1050 s[^clock],
+# 36-52%[^cuts].
+FOOTNOTED = re.compile(r"(?:[-–][\d.,]+)?(?: ?[^\s\d\[\]]{1,6})?\[\^")
 FOOTNOTE = re.compile(r"\[\^([\w-]+)\](?!:)")
 
 
