@@ -28,7 +28,7 @@ NOT_PROSE = [re.compile(p, re.S) for p in (
     r"[A-Z][\w'’]*,? \(?(?:19|20)\d\d\b")]
 # A footnote right after the number, its unit or its range: 0.842[^zalando], 1050 s[^clock],
 # 36-52%[^cuts].
-FOOTNOTED = re.compile(r"(?:[-–][\d.,]+)?(?: ?[^\s\d\[\]]{1,6})?\[\^")
+FOOTNOTED = re.compile(r"(?:[-–][\d.,]+)?(?: ?[^\s\d\[\]]{1,8})?\[\^")
 FOOTNOTE = re.compile(r"\[\^([\w-]+)\](?!:)")
 
 
