@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.prose import (footnotes, generated_numbers, is_quoted_from, quoted_numbers,
-                                 setting_numbers)
+from tests.helpers.prose import (
+    footnotes,
+    generated_numbers,
+    is_quoted_from,
+    quoted_numbers,
+    setting_numbers,
+)
 
 RESULTS = Path(__file__).resolve().parents[2] / "results"
 READMES = sorted(RESULTS.glob("*/README.md"))
@@ -35,3 +40,12 @@ def test_readme_numbers_come_from_its_generated_files(readme):
 def test_readme_footnotes_are_defined_and_used(readme):
     used, defined = footnotes(readme.read_text())
     assert (sorted(used - defined), sorted(defined - used)) == ([], [])
+
+
+def test_a_quoted_number_must_round_from_a_generated_one(tmp_path):
+    (tmp_path / "configurations.csv").write_text("gap_acc,test_acc\n0.0191666,0.8406333\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("Gap 0.0192, accuracy 84.06%, `lr=0.3` in code, Zalando 0.842[^z].\n"
+                      "Old gap 0.026 and 0.0191.\n\n[^z]: Zalando's table, 0.871 too.\n")
+    assert unsourced_numbers(readme) == [f"{tmp_path.name}/README.md:2: 0.026",
+                                         f"{tmp_path.name}/README.md:2: 0.0191"]

@@ -23,9 +23,10 @@ from wdbench.config.compose import CONF_DIR, compose_run, flatten
 # with optional thousands commas, decimals, an exponent (1e-4) and a percent sign.
 QUOTED = re.compile(r"(?<![\w.#§])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?:e([-+−]?\d+))?(%)?")
 GENERATED = re.compile(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-NOT_PROSE = [re.compile(p, re.S) for p in (
-    r"<!--.*?-->", r"`[^`\n]*`", r"\]\([^)]*\)", r"^\[\^[\w-]+\]:.*$", r"^#+ \d+\.",
-    r"[A-Z][\w'’]*,? \(?(?:19|20)\d\d\b")]
+COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# Code spans, link targets, the heading's report number, a citation's year.
+NOT_PROSE = re.compile(r"`[^`\n]*`|\]\([^)]*\)|^#+ \d+\.|[A-Z][\w'’]*,? \(?(?:19|20)\d\d\b")
+FOOTNOTE_DEFINITION = re.compile(r"^\[\^[\w-]+\]:")
 # A footnote right after the number, its unit or its range: 0.842[^zalando], 1050 s[^clock],
 # 36-52%[^cuts].
 FOOTNOTED = re.compile(r"(?:[-–][\d.,]+)?(?: ?[^\s\d\[\]]{1,8})?\[\^")
@@ -33,18 +34,26 @@ FOOTNOTE = re.compile(r"\[\^([\w-]+)\](?!:)")
 
 
 def prose_lines(text: str) -> list[tuple[int, str]]:
-    """(line number, text) of each prose line: outside code blocks, without what is not prose."""
-    lines, fence = [], False
-    text = re.sub(NOT_PROSE[0], lambda m: "\n" * m.group().count("\n"), text)
-    previous_blank = True
+    """(line number, text) of each prose line, without what is not prose: fenced code, code
+    indented after a blank line, footnote definitions with their indented continuations."""
+    text = COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+    lines, fence, previous_blank, outside = [], False, True, None
     for number, line in enumerate(text.splitlines(), 1):
         if line.startswith("```"):
             fence = not fence
-        elif not fence and not (line.startswith("    ") and previous_blank):
-            for pattern in NOT_PROSE[1:]:
-                line = re.sub(pattern.pattern, " ", line, flags=re.M)
-            lines.append((number, line))
-        previous_blank = not line.strip() or (line.startswith("    ") and previous_blank)
+        elif fence:
+            continue
+        elif not line.strip():
+            previous_blank, outside = True, None
+            continue
+        elif FOOTNOTE_DEFINITION.match(line):
+            outside = "footnote"
+        elif line.startswith("    ") and (outside or previous_blank):
+            outside = outside or "code"
+        else:
+            lines.append((number, NOT_PROSE.sub(" ", line)))
+            outside = None
+        previous_blank = False
     return lines
 
 
@@ -70,7 +79,8 @@ def quoted_numbers(text: str) -> list[tuple[int, str, Decimal, Decimal]]:
 def footnotes(text: str) -> tuple[set[str], set[str]]:
     """The footnotes referred to in the prose, and those defined."""
     used = {name for _, line in prose_lines(text) for name in FOOTNOTE.findall(line)}
-    defined = set(re.findall(r"^\[\^([\w-]+)\]:", text, re.M))
+    defined = {m.group()[2:-2] for line in text.splitlines()
+               if (m := FOOTNOTE_DEFINITION.match(line))}
     return used, defined
 
 
