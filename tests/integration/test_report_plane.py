@@ -84,9 +84,13 @@ def test_plane_report_finds_the_known_best_lambdas_and_slopes(plane_sweep, tmp_p
     assert math.isclose(slopes.loc["regularizer=decoupled", "slope"], 0.0, abs_tol=1e-9)
     assert math.isnan(slopes.loc["regularizer=l1", "slope"])  # every choice a bound: no fit
     assert slopes.loc["regularizer=l1", "points"] == 0
+    # The fixed point's prediction beside the measurement (this synthetic l2 is built to -1).
+    assert slopes.loc["regularizer=l2", "predicted"] == 0.0
+    assert math.isnan(slopes.loc["regularizer=l1", "predicted"])
     text = (tmp_path / "report.md").read_text()
     assert "![heatmaps](heatmaps.png)" in text and (tmp_path / "heatmaps.png").stat().st_size
     assert "⚠ at the upper edge of the grid (1)" in text
+    assert "| +0 (L2: the fixed point minimises L + λ‖w‖²/2 at every lr) |" in text
     assert report["figures"][0] == "heatmaps.png"
 
 

@@ -11,6 +11,7 @@ from scipy import stats
 
 from wdbench.report import heatmap, markdown
 from wdbench.report.aggregate import label
+from wdbench.report.predictions import predicted_slope
 from wdbench.report.seeds import edge_warning, interval_text, mean_interval
 
 # Training images in each data set's training file: data.train_size=null takes all of them
@@ -83,8 +84,10 @@ def analyse(runs, table, keys, x, y, select) -> tuple[pd.DataFrame, pd.DataFrame
         choice_rows.append(mean_choice)
         fitted = {"variant": variant}
         fitted["slope"], fitted["stderr"], fitted["points"] = slope(mean_choice)
+        mine = done[done["variant"] == variant]
+        fitted["predicted"], fitted["predicted from"] = predicted_slope(mine, (x, y))
         per_seed = []
-        for seed, seed_runs in done[done["variant"] == variant].groupby("seed"):
+        for seed, seed_runs in mine.groupby("seed"):
             seed_choice = choose_y(seed_runs, x, y, select).assign(variant=variant, seed=seed)
             choice_rows.append(seed_choice)
             per_seed.append(slope(seed_choice)[0])
@@ -117,10 +120,16 @@ def slopes_table(slopes: pd.DataFrame) -> str:
                                                            math.isnan(row["stderr"]) else ""),
                      str(row["points"]), ", ".join(fmt(s) for s in spread) or "–",
                      f"{np.mean(finite):.2f} ± {np.std(finite, ddof=1):.2f}" if len(finite) > 1
-                     else "–", interval_text(*row["ci"])])
+                     else "–", interval_text(*row["ci"]), predicted_text(row)])
     return markdown.table(["setting", "slope (mean plane) ± s.e.", "points inside the grid",
-                           "slope per seed", "mean ± std over seeds", "95% CI (t, over seeds)"],
-                          rows)
+                           "slope per seed", "mean ± std over seeds", "95% CI (t, over seeds)",
+                           "predicted (fixed point, no normalisation)"], rows)
+
+
+def predicted_text(row) -> str:
+    if math.isnan(row["predicted"]):
+        return "–"
+    return f"{row['predicted']:+.0f} ({row['predicted from']})"
 
 
 def fmt(value: float) -> str:
