@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import main_in_process, run_cli
 from wdbench.sweep.progress import progress_line
 
 SHORT = ["trainer.max_epochs=2", "threads=1"]
@@ -99,3 +99,17 @@ def test_parallel_workers_report_progress_too(tmp_path):
 def test_time_left_is_the_rate_so_far_times_the_jobs_left(done, total, done_now, elapsed,
                                                           expected):
     assert progress_line(done, total, done_now, elapsed) == expected
+
+
+def test_a_second_sweep_in_the_same_process_starts_clean(tmp_path, monkeypatch, capsys):
+    """What a sweep did (its failed jobs, its end) stays with that sweep: a second one in the
+    same process neither reports the first one's failure nor prints its table again."""
+    monkeypatch.chdir(tmp_path)
+    tiny = ["-m", "trainer.max_epochs=1", "threads=1", "data.train_size=20"]
+    code, out, err = main_in_process([*tiny, "optimizer.lr=-1,0.01", "hydra.sweep.dir=first"],
+                                     monkeypatch, capsys)
+    assert code == 1 and "error: 1 job(s) failed: " in err and "sweep of 2 jobs in first" in out
+    code, out, err = main_in_process([*tiny, "seed=0,1", "hydra.sweep.dir=second"],
+                                     monkeypatch, capsys)
+    assert (code, "error" in err) == (0, False)
+    assert "sweep of 2 jobs in second" in out and "in first" not in out
