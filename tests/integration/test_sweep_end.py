@@ -3,6 +3,8 @@ written as sweep_summary.csv and .md, and the two commands that go further (whic
 
 import csv
 import json
+import os
+import platform
 import re
 import shlex
 import subprocess
@@ -10,6 +12,7 @@ import subprocess
 import pytest
 
 from tests.helpers.runs import main_in_process, run_cli
+from wdbench.outputs.rundir import CLAIM_FILE
 from wdbench.sweep.progress import progress_line
 
 SHORT = ["trainer.max_epochs=2", "threads=1"]
@@ -113,3 +116,20 @@ def test_a_second_sweep_in_the_same_process_starts_clean(tmp_path, monkeypatch, 
                                      monkeypatch, capsys)
     assert (code, "error" in err) == (0, False)
     assert "sweep of 2 jobs in second" in out and "in first" not in out
+
+
+def test_a_job_that_can_write_no_summary_still_fails_the_sweep(tmp_path, monkeypatch, capsys):
+    """A job whose directory a live run holds writes nothing there: the sweep, which ran it
+    in this process, counts it from what the job returned."""
+    monkeypatch.chdir(tmp_path)
+    sweep = ["-m", "trainer.max_epochs=1", "threads=1", "data.train_size=20", "seed=0,1",
+             "hydra.sweep.dir=s"]
+    assert main_in_process(sweep, monkeypatch, capsys)[0] == 0
+    [held] = [p.parent for p in (tmp_path / "s").glob("seed=1*/summary.json")]
+    (held / "summary.json").unlink()  # unfinished, and its claim is this live process's
+    (held / CLAIM_FILE).write_text(json.dumps({"pid": os.getpid(), "host": platform.node()}))
+    code, _, err = main_in_process(sweep, monkeypatch, capsys)
+    assert code == 1 and "already belongs to another run" in err
+    last = err.splitlines()[-1]
+    assert last.startswith("error: 1 job(s) failed: ") and last.endswith(held.name)
+    assert not (held / "summary.json").exists()
