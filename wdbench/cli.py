@@ -19,42 +19,70 @@ from wdbench.config.messages import one_line
 from wdbench.config.swap import record_config, use_own_settings
 from wdbench.errors import ConfigError, WdbenchError
 from wdbench.outputs.run_names import register_name_resolvers
-from wdbench.outputs.rundir import RunDirTaken, claim, register_resolver, remove_refused
+from wdbench.outputs.rundir import RunDirs, RunDirTaken, claim, register_resolver
 from wdbench.outputs.summary import write_json_atomic
-from wdbench.regularizers import kind_info
-from wdbench.stacked.grid import group_jobs
-from wdbench.stacked.run import run_stack
-from wdbench.sweep.jobs import failed_jobs, finished_summary, share_threads
-from wdbench.sweep.progress import ended_sweeps
-from wdbench.sweep.table import summarize_sweep
+from wdbench.sweep.jobs import finished_summary, share_threads
 from wdbench.training.ddp import check_one_process, launched_rank, quiet_child_logging
+from wdbench.training.failure import error_line, failed_summary, is_known, report_failure
 from wdbench.training.interrupt import RunInterrupted
 from wdbench.training.job import Job
 from wdbench.training.train import run
 
 log = logging.getLogger("wdbench")
-failed_runs: list[str] = []  # jobs of this process that ended in an error
-pending: list[Job] = []  # jobs of a vectorized sweep, trained as stacks once all are collected
-register_resolver()  # before Hydra composes: the run directories use it
+register_resolver()  # before Hydra composes: the run directories use it (cli.main records them)
 register_name_resolvers()
 register_help_resolver()  # the --help page lists conf/'s options
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
-def hydra_main(cfg: DictConfig):
-    hydra_cfg = HydraConfig.get()
-    run_dir = Path(hydra_cfg.runtime.output_dir)
-    overrides = list(hydra_cfg.overrides.task)
-    single = hydra_cfg.mode == RunMode.RUN
-    try:  # an option picked on the command line runs with its own settings, not the experiment's
-        swapped = use_own_settings(cfg, overrides, hydra_cfg.runtime.choices)
-        if swapped and launched_rank() == 0:  # the other DDP ranks write nothing
-            record_config(cfg, hydra_cfg)
-    except WdbenchError as err:
-        return fail(err, run_dir, single,
-                    summary={"status": "failed", "error": one_line(err), "overrides": overrides})
-    if launched_rank() > 0:
-        return run_child_rank(cfg, hydra_cfg, run_dir, overrides)
+class RunJob:
+    """Hydra's task function: one job, a single run or one of a sweep. Every error ends the
+    job with one line and a summary that says "failed"; a single run then exits with 2, a
+    sweep goes on with its other jobs (wdbench.sweep.jobs.FailedJobs ends it with 1)."""
+
+    def __init__(self, run_dirs: RunDirs):
+        self.run_dirs = run_dirs  # the run directories this command line made
+
+    def __call__(self, cfg: DictConfig):
+        hydra_cfg = HydraConfig.get()
+        run_dir = Path(hydra_cfg.runtime.output_dir)
+        overrides = list(hydra_cfg.overrides.task)
+        single = hydra_cfg.mode == RunMode.RUN
+        if launched_rank() > 0:  # a DDP rank that rank 0 started: rank 0 reports any error
+            use_own_settings(cfg, overrides, hydra_cfg.runtime.choices)
+            return run_child_rank(cfg, hydra_cfg, run_dir, overrides)
+        try:
+            return run_job(cfg, hydra_cfg, run_dir, overrides)
+        except RunInterrupted as stop:  # a signal before training began: nothing to resume
+            write_json_atomic(run_dir / "summary.json", {
+                "status": "interrupted", "checkpoint": None, "signal": stop.name,
+                "overrides": overrides})
+            sys.exit(128 + stop.signum)
+        except Exception as err:  # noqa: BLE001 - every error ends the job with its line
+            return self.fail(err, run_dir, overrides, single)
+
+    def fail(self, err: Exception, run_dir: Path, overrides: list[str], single: bool) -> None:
+        line = error_line(err)
+        # Another run's directory gets nothing of this one; a single run refused for a bad
+        # value leaves nothing behind; a sweep's job keeps its failed summary, which the
+        # sweep's table, its exit status and a re-run read.
+        summary = None if isinstance(err, RunDirTaken) else failed_summary(line, overrides)
+        if single and isinstance(err, ConfigError) and self.run_dirs.remove_refused(run_dir):
+            summary = None
+        if single and not is_known(err):  # a bug: its traceback reaches the user too
+            write_json_atomic(run_dir / "summary.json", summary)
+            raise err
+        report_failure(line, run_dir, summary)
+        if single:
+            sys.exit(2)
+
+
+def run_job(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]):
+    """What a sweeper may optimise: the validation loss, never the test loss. A vectorized
+    sweep's job returns itself, for the launcher to train in its stack."""
+    # An option picked on the command line runs with its own settings, not the experiment's.
+    if use_own_settings(cfg, overrides, hydra_cfg.runtime.choices):
+        record_config(cfg, hydra_cfg)
+    choices = group_choices(hydra_cfg.runtime.choices)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
         done = finished_summary(run_dir, overrides)
@@ -62,34 +90,17 @@ def hydra_main(cfg: DictConfig):
             log.info("already %s, skipped: %s", done["status"], run_dir / "summary.json")
             return done.get("val_loss")
         share_threads(cfg, hydra_cfg)
-        if cfg.sweep.vectorize:  # collected here, trained together after the sweep (main)
-            return collect_for_stack(cfg, hydra_cfg, run_dir, overrides)
-    try:
-        claim(run_dir)
-        if not single:
-            check_one_process(cfg.trainer)
-        choices = group_choices(hydra_cfg.runtime.choices)
-        summary = run(cfg, run_dir, overrides, choices)
-    except RunDirTaken as err:  # another run's directory: write nothing into it
-        return fail(err, run_dir, single, summary=None)
-    except (WdbenchError, HydraException, OSError) as err:
-        # A clear line, a summary that says "failed", and in a sweep the other jobs go on.
-        return fail(err, run_dir, single,
-                    summary={"status": "failed", "error": one_line(err), "overrides": overrides})
-    except RunInterrupted as stop:  # a signal before training began: nothing to resume
-        write_json_atomic(run_dir / "summary.json", {"status": "interrupted", "checkpoint": None,
-                                                     "signal": stop.name, "overrides": overrides})
-        sys.exit(128 + stop.signum)
-    except Exception as err:  # a bug: its traceback in wdbench.log; a sweep still goes on
-        log.exception("unexpected error")
-        summary = {"status": "failed", "error": unexpected(err), "overrides": overrides}
-        if single:  # the traceback reaches the user too (main re-raises bugs)
-            write_json_atomic(run_dir / "summary.json", summary)
-            raise
-        return fail(err, run_dir, single, summary=summary)
+        if cfg.sweep.vectorize:
+            check_stacking_launcher(hydra_cfg)
+            claim(run_dir)
+            return Job(copy.deepcopy(cfg), run_dir, overrides, choices)
+    claim(run_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        check_one_process(cfg.trainer)
+    summary = run(cfg, run_dir, overrides, choices)
     if summary["status"] == "interrupted":  # the process is being stopped: so is the sweep
         sys.exit(128 + summary["signum"])
-    return summary.get("val_loss")  # what a sweeper may optimise: validation, never test
+    return summary.get("val_loss")
 
 
 def run_child_rank(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]) -> None:
@@ -105,55 +116,13 @@ def run_child_rank(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[st
         pass
 
 
-def collect_for_stack(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]) -> None:
-    if not str(hydra_cfg.launcher.get("_target_", "")).endswith("BasicLauncher"):
-        print("error: sweep.vectorize=true trains the sweep in this process: it needs Hydra's "
-              "basic launcher, not hydra/launcher=" + str(hydra_cfg.runtime.choices.get(
-                  "hydra/launcher")), file=sys.stderr)
+def check_stacking_launcher(hydra_cfg) -> None:
+    """A vectorized sweep's jobs only collect themselves: the default launcher trains them."""
+    if not str(hydra_cfg.launcher.get("_target_", "")).endswith(".StackingLauncher"):
+        print("error: sweep.vectorize=true trains the sweep in this process: it needs the "
+              "default launcher (hydra/launcher=stacking), not hydra/launcher="
+              + str(hydra_cfg.runtime.choices.get("hydra/launcher")), file=sys.stderr)
         sys.exit(2)
-    claim(run_dir)
-    choices = group_choices(hydra_cfg.runtime.choices)
-    pending.append(Job(copy.deepcopy(cfg), run_dir, overrides, choices))
-
-
-def run_pending_stacks() -> None:
-    """Train the collected jobs of a vectorized sweep, a stack per set of configs that differ
-    only in per-member hyperparameters. A stack that fails fails its members; the rest go on."""
-    max_members = pending[0].cfg.sweep.max_members
-    for stack in group_jobs(pending, max_members):
-        try:
-            if kind_info(stack[0].cfg.regularizer._target_).stackable:
-                run_stack(stack)
-            else:  # a kind that cannot take a member dimension trains as an ordinary run
-                run(stack[0].cfg, stack[0].run_dir, stack[0].overrides, stack[0].choices)
-        except Exception as err:  # the stack's members fail; the other stacks go on
-            known = isinstance(err, (WdbenchError, HydraException, OSError))
-            if not known:
-                log.exception("unexpected error")
-            for job in stack:
-                fail(err, job.run_dir, single=False, summary={
-                    "status": "failed", "error": one_line(err) if known else unexpected(err),
-                    "overrides": job.overrides})
-
-
-def fail(err: Exception, run_dir: Path, single: bool, summary: dict | None) -> None:
-    # A single run refused for a bad value leaves nothing behind; a sweep's job keeps its
-    # failed summary, which the sweep table and the sweep's exit status read.
-    if single and isinstance(err, ConfigError) and remove_refused(run_dir):
-        summary = None
-    if summary is not None:
-        try:
-            write_json_atomic(run_dir / "summary.json", summary)
-        except OSError:
-            pass  # the directory itself is what failed; the message below says so
-    print(f"error: {summary['error'] if summary else one_line(err)}", file=sys.stderr)
-    if single:
-        sys.exit(2)
-    failed_runs.append(str(run_dir))
-
-
-def unexpected(err: Exception) -> str:
-    return f"unexpected {type(err).__name__}: {one_line(err)} (traceback in wdbench.log)"
 
 
 def main() -> None:
@@ -166,12 +135,11 @@ def main() -> None:
     # the garbage collector's full passes, which would pause a sweep of small runs again and again.
     gc.freeze()
     quiet_child_logging()
+    run_dirs = RunDirs()
+    register_resolver(run_dirs)
+    task = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
     try:
-        hydra_main()
-        if pending:
-            run_pending_stacks()
-        for sweep_dir in ended_sweeps:  # after the stacks: every job has its summary
-            print(summarize_sweep(sweep_dir), flush=True)
+        task(RunJob(run_dirs))()
     except Exception as err:
         if users_choice == "1" or not is_user_error(err):
             raise
@@ -182,10 +150,6 @@ def main() -> None:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
             os.environ["HYDRA_FULL_ERROR"] = users_choice
-    failed = sorted(set(failed_runs) | set(failed_jobs))  # this process's jobs, and the others'
-    if failed:
-        print(f"error: {len(failed)} job(s) failed: " + ", ".join(failed), file=sys.stderr)
-        sys.exit(1)
 
 
 def is_user_error(err: Exception) -> bool:

@@ -38,6 +38,13 @@ def sweep_cross_product(overrides: list) -> list[list[str]]:
     return BasicSweeper.split_arguments(overrides, None)[0]
 
 
+def basic_launcher() -> type:
+    """Hydra's basic launcher (each job in this process, in turn), to build a launcher on."""
+    from hydra._internal.core_plugins.basic_launcher import BasicLauncher
+
+    return BasicLauncher
+
+
 def full_key(node) -> str:
     """A config node's dotted path from the root ("" at the root)."""
     return node._get_full_key(None)

@@ -139,9 +139,10 @@ def test_screenshot_script_captures_tensorboard(tmp_path):
 
 
 def test_installed_package_brings_the_hydra_launchers(tmp_path):
-    """The SLURM launcher lives in the `hydra_plugins` namespace package, where Hydra looks
-    for it; setup.sh's editable install must merge it with the one of the installed plugins,
-    from any directory and without PYTHONPATH (as a SLURM job unpickles it)."""
+    """wdbench's launchers (SLURM; stacking, the default) live in the `hydra_plugins`
+    namespace package, where Hydra looks for them; setup.sh's editable install must merge it
+    with the one of the installed plugins, from any directory and without PYTHONPATH
+    (as a SLURM job unpickles it)."""
     python = REPO / ".venv" / "bin" / "python"
     if not (REPO / ".venv" / ".wdbench-installed").is_file():
         pytest.skip("no .venv made by scripts/setup.sh in this checkout (CI makes one)")
@@ -154,4 +155,5 @@ def test_installed_package_brings_the_hydra_launchers(tmp_path):
     where, plugins = result.stdout.splitlines()[-2:]
     assert where == str(REPO / "hydra_plugins" / "wdbench_launchers" / "slurm.py")
     assert "hydra_plugins.wdbench_launchers.slurm.ResumingSlurmLauncher" in plugins
+    assert "hydra_plugins.wdbench_launchers.stacking.StackingLauncher" in plugins  # the default
     assert "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher" in plugins

@@ -1,8 +1,9 @@
 """The process-global state a test, or the wdbench code it runs in-process, can leave behind
 for the tests after it: taken before, put back after. A run sets torch's thread count and
-seeds every global RNG; the command line freezes the garbage collector, sets environment
-variables and lists its jobs, and Hydra's job logging adds root handlers for a job it runs;
-a stop signal's handler is installed."""
+seeds every global RNG; the command line freezes the garbage collector and sets environment
+variables, and Hydra's job logging adds root handlers for a job it runs; a stop signal's
+handler is installed. What a sweep did lives in objects of that sweep, never in a module
+(tests/unit/test_module_state.py): nothing of it to put back."""
 
 import gc
 import logging
@@ -16,13 +17,6 @@ import numpy as np
 import torch
 from hydra.core.global_hydra import GlobalHydra
 
-from wdbench import cli
-from wdbench.sweep import jobs as sweep
-from wdbench.sweep import progress as sweep_progress
-
-# What the command line collects over a process's jobs (failed runs, a vectorized sweep's
-# jobs, ended sweeps): a test that calls it in-process leaves them for the next.
-REGISTRIES = (cli.failed_runs, cli.pending, sweep.failed_jobs, sweep_progress.ended_sweeps)
 # Signals whose handler Python can read (and so put back); SIGKILL and SIGSTOP have none.
 SIGNALS = [s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)]
 
@@ -82,7 +76,6 @@ class ProcessState:
     logging: dict[str, LoggerState]
     hydra_initialized: bool
     gc_frozen: int
-    registries: list[list]
 
 
 def take() -> ProcessState:
@@ -103,7 +96,6 @@ def take() -> ProcessState:
         logging={name: LoggerState.of(logger) for name, logger in loggers().items()},
         hydra_initialized=GlobalHydra.instance().is_initialized(),
         gc_frozen=gc.get_freeze_count(),
-        registries=[list(registry) for registry in REGISTRIES],
     )
 
 
@@ -132,8 +124,6 @@ def restore(state: ProcessState) -> None:
         GlobalHydra.instance().clear()
     if state.gc_frozen == 0 and gc.get_freeze_count():
         gc.unfreeze()
-    for registry, saved in zip(REGISTRIES, state.registries):
-        registry[:] = saved
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
 
@@ -142,7 +132,7 @@ def changed(before: ProcessState, after: ProcessState) -> list[str]:
     """The names of what differs: for a test that shows the restoring works."""
     names = []
     for name in ("threads", "dtype", "grad_enabled", "deterministic", "matmul_precision", "cwd",
-                 "environ", "argv", "handlers", "hydra_initialized", "gc_frozen", "registries"):
+                 "environ", "argv", "handlers", "hydra_initialized", "gc_frozen"):
         if getattr(before, name) != getattr(after, name):
             names.append(name)
     if not torch.equal(before.torch_rng, after.torch_rng):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wdbench import cli
 from wdbench.config.compose import compose_run
 from wdbench.data.fashion_mnist import DEBIAN_DIR, FILES
 from wdbench.training.job import Job
@@ -32,6 +33,18 @@ def run_config(tmp_path: Path, overrides: list[str]) -> dict:
     """The real training path (Lightning Trainer, TensorBoard logger) without a subprocess."""
     cfg, choices = compose_run(overrides)
     return run(cfg, tmp_path, overrides, choices)
+
+
+def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    """The real entry point (`wdbench.cli.main`, Hydra's argument parsing included) without a
+    process of its own: its exit status, stdout and stderr."""
+    monkeypatch.setattr(sys, "argv", ["wdbench", *argv])
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    try:
+        cli.main()
+    except SystemExit as stopped:
+        return stopped.code, *capsys.readouterr()
+    return 0, *capsys.readouterr()
 
 
 def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -2,26 +2,14 @@
 non-zero exit, no traceback, and nothing that could pass for a result."""
 
 import json
-import sys
 
 import pytest
 import torch
 
-from tests.helpers.runs import FASHION_PRESENT, make_job, run_cli, run_config
-from wdbench import cli
+from tests.helpers.runs import FASHION_PRESENT, main_in_process, make_job, run_cli, run_config
 from wdbench.data import fashion_mnist
 from wdbench.errors import ConfigError, DataError, WdbenchError
 from wdbench.stacked.run import run_stack
-
-
-def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
-    """The real entry point (`wdbench.cli.main`, Hydra's argument parsing included) without a
-    process of its own: for errors Hydra meets before any run starts."""
-    monkeypatch.setattr(sys, "argv", ["wdbench", *argv])
-    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
-    with pytest.raises(SystemExit) as stopped:
-        cli.main()
-    return stopped.value.code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argv", "line"), [
@@ -39,7 +27,7 @@ def main_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str]:
 ])
 def test_hydra_errors_become_one_line(tmp_path, monkeypatch, capsys, argv, line):
     monkeypatch.chdir(tmp_path)
-    code, err = main_in_process(argv, monkeypatch, capsys)
+    code, _, err = main_in_process(argv, monkeypatch, capsys)
     assert code == 2
     assert err.startswith(line) and err.count("\n") == 1
     assert not (tmp_path / "runs").exists()  # composition failed: no run directory at all
@@ -47,7 +35,7 @@ def test_hydra_errors_become_one_line(tmp_path, monkeypatch, capsys, argv, line)
 
 def test_run_dir_that_cannot_be_created(tmp_path, monkeypatch, capsys):
     (tmp_path / "a_file").write_text("not a directory")
-    code, err = main_in_process([f"hydra.run.dir={tmp_path}/a_file/run"], monkeypatch, capsys)
+    code, _, err = main_in_process([f"hydra.run.dir={tmp_path}/a_file/run"], monkeypatch, capsys)
     assert code == 2
     assert err == f"error: cannot use {tmp_path}/a_file/run: Not a directory\n"
 

@@ -3,13 +3,16 @@ written as sweep_summary.csv and .md, and the two commands that go further (whic
 
 import csv
 import json
+import os
+import platform
 import re
 import shlex
 import subprocess
 
 import pytest
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import main_in_process, run_cli
+from wdbench.outputs.rundir import CLAIM_FILE
 from wdbench.sweep.progress import progress_line
 
 SHORT = ["trainer.max_epochs=2", "threads=1"]
@@ -99,3 +102,34 @@ def test_parallel_workers_report_progress_too(tmp_path):
 def test_time_left_is_the_rate_so_far_times_the_jobs_left(done, total, done_now, elapsed,
                                                           expected):
     assert progress_line(done, total, done_now, elapsed) == expected
+
+
+def test_a_second_sweep_in_the_same_process_starts_clean(tmp_path, monkeypatch, capsys):
+    """What a sweep did (its failed jobs, its end) stays with that sweep: a second one in the
+    same process neither reports the first one's failure nor prints its table again."""
+    monkeypatch.chdir(tmp_path)
+    tiny = ["-m", "trainer.max_epochs=1", "threads=1", "data.train_size=20"]
+    code, out, err = main_in_process([*tiny, "optimizer.lr=-1,0.01", "hydra.sweep.dir=first"],
+                                     monkeypatch, capsys)
+    assert code == 1 and "error: 1 job(s) failed: " in err and "sweep of 2 jobs in first" in out
+    code, out, err = main_in_process([*tiny, "seed=0,1", "hydra.sweep.dir=second"],
+                                     monkeypatch, capsys)
+    assert (code, "error" in err) == (0, False)
+    assert "sweep of 2 jobs in second" in out and "in first" not in out
+
+
+def test_a_job_that_can_write_no_summary_still_fails_the_sweep(tmp_path, monkeypatch, capsys):
+    """A job whose directory a live run holds writes nothing there: the sweep, which ran it
+    in this process, counts it from what the job returned."""
+    monkeypatch.chdir(tmp_path)
+    sweep = ["-m", "trainer.max_epochs=1", "threads=1", "data.train_size=20", "seed=0,1",
+             "hydra.sweep.dir=s"]
+    assert main_in_process(sweep, monkeypatch, capsys)[0] == 0
+    [held] = [p.parent for p in (tmp_path / "s").glob("seed=1*/summary.json")]
+    (held / "summary.json").unlink()  # unfinished, and its claim is this live process's
+    (held / CLAIM_FILE).write_text(json.dumps({"pid": os.getpid(), "host": platform.node()}))
+    code, _, err = main_in_process(sweep, monkeypatch, capsys)
+    assert code == 1 and "already belongs to another run" in err
+    last = err.splitlines()[-1]
+    assert last.startswith("error: 1 job(s) failed: ") and last.endswith(held.name)
+    assert not (held / "summary.json").exists()

@@ -8,6 +8,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.plugins.launcher import Launcher
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 from tensorboard.compat.proto.summary_pb2 import Summary
@@ -16,6 +17,7 @@ import wdbench
 from tests.helpers.tb import read_events
 from wdbench.internals import (
     add_summary,
+    basic_launcher,
     copy_tensors,
     count_optimizer_steps,
     event_file_writer,
@@ -84,6 +86,11 @@ def test_the_basic_sweepers_cross_product_keeps_fixed_values_in_every_job():
     jobs = sweep_cross_product(overrides)
     assert len(jobs) == 6
     assert sorted(jobs) == sorted([f"a={a}", "b=x", f"c={c}"] for a in (1, 2) for c in (3, 4, 5))
+
+
+def test_the_basic_launcher_is_a_launcher_with_its_launch():
+    assert issubclass(basic_launcher(), Launcher)
+    assert "launch" in vars(basic_launcher())  # its own, not the abstract one
 
 
 def test_full_key_is_the_dotted_path_from_the_root():

@@ -22,9 +22,6 @@ from wdbench.training.ddp import (
 
 CLAIM_FILE = ".wdbench-run"  # who owns the directory: pid, host, start time, token
 RESOLVER = "wdbench_fresh_dir"
-# Directories fresh_dir made in this process, by run directory: the run's own and the parents
-# that did not exist before it, deepest first (what a refused run may take away again).
-made_here: dict[str, list[str]] = {}
 STAMP_RESOLVER = "wdbench_stamp"
 
 
@@ -36,16 +33,21 @@ def fresh_dir(path: str, num_nodes=1) -> str:
     """Create `path`, or `path-1`, `path-2`, ... when taken, with an exclusive mkdir (atomic on
     every filesystem) and return the one created. Hydra's later mkdir(exist_ok) reuses it.
     The nodes of one run all name the same directory (see shared_dir)."""
+    return make_fresh_dir(path, num_nodes)[0]
+
+
+def make_fresh_dir(path: str, num_nodes=1) -> tuple[str, list[str]]:
+    """fresh_dir's directory, and the directories made for it: its own and the parents that
+    did not exist before, deepest first (none for a directory the nodes of a run share)."""
     if started_apart() or num_nodes != 1:
-        return shared_dir(path, num_nodes)
+        return shared_dir(path, num_nodes), []
     parents = missing_dirs(os.path.dirname(path) or ".")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     candidate, suffix = path, 0
     while True:
         try:
             os.mkdir(candidate)
-            made_here[os.path.abspath(candidate)] = [os.path.abspath(candidate), *parents]
-            return candidate
+            return candidate, [os.path.abspath(candidate), *parents]
         except FileExistsError:
             suffix += 1
             candidate = f"{path}-{suffix}"
@@ -60,20 +62,33 @@ def missing_dirs(path: str) -> list[str]:
     return missing
 
 
-def remove_refused(run_dir: Path) -> bool:
-    """Take away a run directory that fresh_dir made in this process, with the parents made
-    for it that are empty again; False (nothing touched) for any other directory, such as an
-    explicit hydra.run.dir, which may hold what was there before."""
-    made = made_here.pop(os.path.abspath(run_dir), None)
-    if made is None:
-        return False
-    shutil.rmtree(made[0], ignore_errors=True)
-    for parent in made[1:]:
-        try:
-            os.rmdir(parent)
-        except OSError:  # another run has put something there since
-            break
-    return True
+class RunDirs:
+    """The run directories one command line made, behind `${wdbench_fresh_dir:...}` (cli.main
+    creates one and registers it): a single run refused for a bad value takes its own away."""
+
+    def __init__(self):
+        self.made: dict[str, list[str]] = {}  # run directory -> the directories made for it
+
+    def fresh_dir(self, path: str, num_nodes=1) -> str:
+        created, made = make_fresh_dir(path, num_nodes)
+        if made:
+            self.made[made[0]] = made
+        return created
+
+    def remove_refused(self, run_dir: Path) -> bool:
+        """Take away a run directory made here, with the parents made for it that are empty
+        again; False (nothing touched) for any other directory, such as an explicit
+        hydra.run.dir, which may hold what was there before."""
+        made = self.made.pop(os.path.abspath(run_dir), None)
+        if made is None:
+            return False
+        shutil.rmtree(made[0], ignore_errors=True)
+        for parent in made[1:]:
+            try:
+                os.rmdir(parent)
+            except OSError:  # another run has put something there since
+                break
+        return True
 
 
 def shared_dir(path: str, num_nodes) -> str:
@@ -99,11 +114,13 @@ def stamp() -> str:
     return time.strftime("%Y-%m-%d_%H-%M-%S")
 
 
-def register_resolver() -> None:
+def register_resolver(run_dirs: RunDirs | None = None) -> None:
     """`${wdbench_fresh_dir:...}` in conf/config.yaml's hydra.run.dir and hydra.sweep.dir.
-    Cached, and Hydra copies the cache into every sweep job, so each asks once per process."""
-    if not OmegaConf.has_resolver(RESOLVER):
-        OmegaConf.register_new_resolver(RESOLVER, fresh_dir, use_cache=True)
+    Cached, and Hydra copies the cache into every sweep job, so each asks once per process.
+    With `run_dirs`, the directories made are recorded there (it replaces any earlier one)."""
+    if run_dirs is not None or not OmegaConf.has_resolver(RESOLVER):
+        resolver = run_dirs.fresh_dir if run_dirs is not None else fresh_dir
+        OmegaConf.register_new_resolver(RESOLVER, resolver, use_cache=True, replace=True)
     if not OmegaConf.has_resolver(STAMP_RESOLVER):
         OmegaConf.register_new_resolver(STAMP_RESOLVER, stamp, use_cache=True)
 

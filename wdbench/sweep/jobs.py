@@ -3,9 +3,11 @@ earlier run of the same sweep already finished it (so re-running a sweep resumes
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
+from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
 
 # A run that ended with one of these has its answer; anything else (failed, no summary at all
@@ -76,17 +78,27 @@ def failed_in(sweep_dir: Path, since: float) -> list[str]:
     return failed
 
 
-failed_jobs: list[str] = []  # filled in the sweep's own process by FailedJobs
-
-
 class FailedJobs(Callback):
-    """Runs in the process that started the sweep, after all its jobs: collects the jobs that
-    failed, whichever launcher ran them (joblib and submitit run jobs in other processes, whose
-    memory the command line never sees), so that the sweep can end with exit status 1."""
+    """Runs in the process that started the sweep and ends it: with exit status 1 when a job
+    failed, whichever launcher ran it (joblib and submitit run jobs in other processes, whose
+    memory this one never sees: their failed summaries say so). A job run in this process that
+    could not write its summary (its directory another run's) is counted as it ends."""
 
     def on_multirun_start(self, config, **kwargs) -> None:
         self.started = time.time() - 1  # file times may be coarser than the clock
+        self.failed_here: list[str] = []
+
+    def on_job_end(self, config, job_return, **kwargs) -> None:
+        if job_return.status != JobStatus.COMPLETED or job_return.return_value is not None:
+            return  # a job that failed returns nothing
+        run_dir = Path(str(config.hydra.runtime.output_dir))
+        if finished_summary(run_dir, list(job_return.overrides or [])) is None:
+            getattr(self, "failed_here", []).append(os.path.abspath(run_dir))
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        started = getattr(self, "started", 0.0)
-        failed_jobs.extend(failed_in(Path(config.hydra.sweep.dir), started))
+        since = getattr(self, "started", 0.0)
+        found = failed_in(Path(config.hydra.sweep.dir), since)
+        failed = sorted(set(found) | set(getattr(self, "failed_here", [])))
+        if failed:  # the last word of the sweep: nothing of Hydra's comes after it
+            print(f"error: {len(failed)} job(s) failed: " + ", ".join(failed), file=sys.stderr)
+            sys.exit(1)

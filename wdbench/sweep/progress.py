@@ -1,7 +1,7 @@
 """A sweep's progress and its end. The process that starts the sweep writes how many jobs it
 plans and when it began into the sweep directory; each job, in whatever process the launcher
 runs it, reads that back when it ends and prints how many jobs are done and an estimate of the
-time left. The summary table waits for the command line, after any stacked training."""
+time left. When the sweep ends, in the process that started it, it prints the summary table."""
 
 import json
 import time
@@ -13,9 +13,9 @@ from hydra.experimental.callback import Callback
 
 from wdbench.internals import sweep_cross_product
 from wdbench.outputs.run_names import PLAN_FILE, find_plan
+from wdbench.sweep.table import summarize_sweep
 
 SHOWN_FROM = 4  # jobs: smaller sweeps end before a progress line would help
-ended_sweeps: list[Path] = []  # sweep directories whose jobs have all returned, in order
 
 
 def sweep_overrides(hydra_node) -> list:
@@ -84,4 +84,5 @@ class SweepProgress(Callback):
         print(progress_line(done, plan["jobs"], done_now, elapsed), flush=True)
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        ended_sweeps.append(Path(str(config.hydra.sweep.dir)))
+        """Every job has returned (a vectorized sweep's stacks trained in the launcher)."""
+        print(summarize_sweep(Path(str(config.hydra.sweep.dir))), flush=True)
