@@ -9,6 +9,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from hydra.core.global_hydra import GlobalHydra
+
 from tests.helpers import process_state
 from wdbench import cli
 from wdbench.config.compose import compose_run
@@ -54,6 +56,8 @@ def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     two calls in one test see each other's files only. Tests about the process itself
     (signals, ranks, the environment it starts with) keep run_cli."""
     before = process_state.take()
+    compose_session = GlobalHydra.instance().hydra  # a test's own compose API, set aside
+    GlobalHydra.instance().clear()
     out, err = io.StringIO(), io.StringIO()
     os.chdir(cwd)
     sys.argv[:] = ["wdbench", *args]
@@ -70,6 +74,9 @@ def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
                 code = 1
     finally:
         process_state.restore(before)
+        GlobalHydra.instance().clear()
+        if compose_session is not None:
+            GlobalHydra.instance().initialize(compose_session)
     return subprocess.CompletedProcess(["wdbench", *args], code, out.getvalue(), err.getvalue())
 
 
