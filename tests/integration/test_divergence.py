@@ -42,7 +42,7 @@ def test_sweep_goes_on_past_failed_diverged_and_duplicate_jobs(tmp_path):
     last job repeats the third: it finds that run completed and skips it (as a re-run sweep
     does), writing nothing into the third's directory."""
     result = run_main(["-m", "optimizer.lr=-1,1000,0.003,0.003", "trainer.max_epochs=3"],
-                     cwd=tmp_path)
+                      cwd=tmp_path)
     assert result.returncode == 1  # a job failed; the sweep still ran all four
     assert "Traceback" not in result.stderr
     assert "already completed, skipped" in result.stderr + result.stdout

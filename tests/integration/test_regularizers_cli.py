@@ -15,8 +15,8 @@ def test_every_kind_runs_from_the_command_line(tmp_path, request):
     if FASHION_PRESENT:
         datasets.append("fashion_mnist")
     result = run_main(["-m", "data=" + ",".join(datasets), "model=linear,mlp",
-                      "regularizer=" + ",".join(KINDS), "data.train_size=200",
-                      "data.val_size=100", "trainer.max_epochs=1"], cwd=tmp_path)
+                       "regularizer=" + ",".join(KINDS), "data.train_size=200",
+                       "data.val_size=100", "trainer.max_epochs=1"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     summaries = sorted((tmp_path / "runs" / "default").glob("multirun_*/*/summary.json"))
     assert len(summaries) == len(datasets) * 2 * len(KINDS)

@@ -23,8 +23,8 @@ def kfold_sweep(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     sweep = root / "kfold"
     result = run_main(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=0,1,2",
-                      "regularizer.strength=0,3,-1", "trainer.max_epochs=4",
-                      f"hydra.sweep.dir={sweep}"], cwd=root)
+                       "regularizer.strength=0,3,-1", "trainer.max_epochs=4",
+                       f"hydra.sweep.dir={sweep}"], cwd=root)
     assert result.returncode == 1 and "3 job(s) failed" in result.stderr
     return root, sweep
 
@@ -89,8 +89,8 @@ def test_a_configuration_one_of_whose_runs_failed_is_not_chosen(kfold_sweep):
     best = complete["chosen"].removeprefix("strength=")
     failing = root / "one_more"
     result = run_main(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=3",
-                      f"regularizer.strength={best}", "trainer.max_epochs=4",
-                      f"hydra.sweep.dir={failing}"], cwd=root)
+                       f"regularizer.strength={best}", "trainer.max_epochs=4",
+                       f"hydra.sweep.dir={failing}"], cwd=root)
     assert result.returncode == 1 and "1 job(s) failed" in result.stderr
     report = make_report([sweep, failing], root / "one_failed")
     cell = report["table"].set_index("regularizer.strength").loc[float(best)]
@@ -177,7 +177,7 @@ def test_readme_sweep_two_seeds_no_validation(tmp_path):
     2 seeds (Student's t from them ran to a negative test loss)."""
     sweep = tmp_path / "sweep"
     result = run_main(["-m", "+experiment=d2l_synthetic", "regularizer.strength=0,3", "seed=0,1",
-                      "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+                       "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = make_report([sweep], tmp_path / "out")
     text = (tmp_path / "out" / "report.md").read_text()

@@ -182,8 +182,8 @@ def test_a_kind_nobody_declared_trains_each_job_on_its_own(tmp_path):
     """The base class stands for a user's own kind: unknown to the registry, so a vectorized
     sweep trains each of its jobs as an ordinary run instead of stacking them."""
     result = run_main(["-m", "regularizer._target_=wdbench.regularizers.Regularizer",
-                      "regularizer.strength=0,0.5", "trainer.max_epochs=2",
-                      "sweep.vectorize=true", "hydra.sweep.dir=sweep"], cwd=tmp_path)
+                       "regularizer.strength=0,0.5", "trainer.max_epochs=2",
+                       "sweep.vectorize=true", "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summaries = [json.loads(p.read_text()) for p in (tmp_path / "sweep").glob("*/summary.json")]
     assert len(summaries) == 2

@@ -33,7 +33,7 @@ def test_explicit_run_dir_used_twice_leaves_the_first_run_untouched(tmp_path):
             if p.is_file() and ".hydra" not in p.parts and p.suffix != ".log"}
     assert {"summary.json", "history.csv"} <= {p.name for p in kept}
     second = run_main(["trainer.max_epochs=3", "seed=1", f"hydra.run.dir={run_dir}"],
-                     cwd=tmp_path)
+                      cwd=tmp_path)
     assert second.returncode == 2
     assert "already belongs to another run" in second.stderr.strip().splitlines()[-1]
     now = {p.relative_to(run_dir): p.read_bytes() for p in run_dir.rglob("*")

@@ -90,7 +90,7 @@ def test_swaps_from_the_command_line(tmp_path):
     """The issue's three commands, each a short real run."""
     short = ["trainer.max_epochs=2", "threads=1"]
     result = run_main(["+experiment=d2l_synthetic", "regularizer=norm_ball",
-                      "regularizer.radius=0.4", *short], cwd=tmp_path)
+                       "regularizer.radius=0.4", *short], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [run_dir] = (tmp_path / "runs" / "d2l_synthetic").iterdir()
     assert run_dir.name.endswith("_norm_ball_radius=0.4_trainer.max_epochs=2_seed=0")
@@ -102,14 +102,14 @@ def test_swaps_from_the_command_line(tmp_path):
 
     (tmp_path / "typo").mkdir()
     typo = run_main(["+experiment=d2l_synthetic", "regularizer=norm_ball",
-                    "regularizer.strength=0.4", *short], cwd=tmp_path / "typo")
+                     "regularizer.strength=0.4", *short], cwd=tmp_path / "typo")
     assert typo.returncode == 2
     assert typo.stderr.strip().splitlines()[-1] == ("error: regularizer.strength=0.4 is invalid: "
                                                     "allowed the keys of regularizer=norm_ball: "
                                                     "radius, exclude")
 
     result = run_main(["-m", "+experiment=d2l_synthetic", "regularizer=none,l1", *short],
-                     cwd=tmp_path)
+                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     configs = {p.parent.parent.name: OmegaConf.load(p).regularizer for p in
                (tmp_path / "runs" / "d2l_synthetic").glob("multirun_*/*/.hydra/config.yaml")}
@@ -119,7 +119,7 @@ def test_swaps_from_the_command_line(tmp_path):
 
 def test_adamw_on_an_sgd_experiment(tmp_path, needs_fashion_mnist):
     result = run_main(["+experiment=mlp_l2", "optimizer=adamw", "trainer.max_epochs=1",
-                      "data.train_size=200", "threads=1"], cwd=tmp_path)
+                       "data.train_size=200", "threads=1"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [summary_path] = (tmp_path / "runs" / "mlp_l2").glob("*/summary.json")
     assert json.loads(summary_path.read_text())["status"] == "completed"

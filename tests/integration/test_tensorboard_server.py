@@ -28,7 +28,7 @@ def sweep(tmp_path_factory) -> dict[str, Path]:
     """{strength: job directory} of `-m +experiment=d2l_synthetic regularizer.strength=0,3`."""
     cwd = tmp_path_factory.mktemp("sweep")
     result = run_main(["-m", "+experiment=d2l_synthetic",
-                      "regularizer.strength=" + ",".join(STRENGTHS)], cwd=cwd)
+                       "regularizer.strength=" + ",".join(STRENGTHS)], cwd=cwd)
     assert result.returncode == 0, result.stderr
     jobs = sorted((cwd / "runs" / "d2l_synthetic").glob("multirun_*/regularizer.strength=*"))
     return {job.name.split("=")[1]: job for job in jobs}

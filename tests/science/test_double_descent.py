@@ -48,8 +48,8 @@ def fitted(run_dir: Path):
 @pytest.mark.slow
 def test_double_descent_peaks_at_n_equals_d_and_tuned_ridge_does_not(tmp_path):
     result = run_main(["+experiment=double_descent", "data.train_size=100,200,400",
-                      "regularizer.strength=0,0.125,0.25,0.5", "seed=0", "threads=1",
-                      "hydra.sweep.dir=sweep"], cwd=tmp_path, timeout=900)
+                       "regularizer.strength=0,0.125,0.25,0.5", "seed=0", "threads=1",
+                       "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     runs = {}
     for summary in (tmp_path / "sweep").glob("*/summary.json"):

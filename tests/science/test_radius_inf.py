@@ -49,7 +49,7 @@ def test_a_stack_of_finite_and_infinite_radii_equals_its_ordinary_runs(tmp_path)
 
 def test_a_radius_sweep_with_inf_runs_from_the_command_line(tmp_path):
     result = run_main(["-m", *TINY, "regularizer=max_norm", "regularizer.radius=0.1,inf",
-                      "hydra.sweep.dir=sweep"], cwd=tmp_path)
+                       "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     summaries = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("sweep/*/summary.json"))]
     assert [s["status"] for s in summaries] == ["completed", "completed"]

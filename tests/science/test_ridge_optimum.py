@@ -45,7 +45,7 @@ def checkpoint_fit(run_dir: Path) -> tuple[np.ndarray, float]:
 @pytest.mark.slow
 def test_ridge_optimum_preset_reaches_closed_form_and_lambda_star_wins(tmp_path):
     result = run_main(["+experiment=ridge_optimum", "threads=1", "hydra.sweep.dir=sweep"],
-                     cwd=tmp_path, timeout=900)
+                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     data = compose_config(["+experiment=ridge_optimum"]).data
     truth_norm = data.true_weight * math.sqrt(data.num_inputs)
