@@ -73,6 +73,7 @@ def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
                 traceback.print_exc(file=err)
                 code = 1
     finally:
+        stop_launcher_workers()
         process_state.restore(before)
         GlobalHydra.instance().clear()
         if compose_session is not None:
@@ -86,3 +87,12 @@ def exit_status(code, err: io.StringIO) -> int:
         return code or 0
     print(code, file=err)
     return 1
+
+
+def stop_launcher_workers() -> None:
+    """joblib (hydra/launcher=parallel) keeps its worker processes for the next call; they
+    would run its jobs in this call's cwd. A process of its own would start new ones."""
+    if "joblib" in sys.modules:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor(reuse=True).shutdown(wait=True)
