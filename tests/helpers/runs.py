@@ -53,7 +53,8 @@ def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     Hydra's argument parsing, sweeper and launcher, the one-line errors, the exit status) in
     this process, without a new process's seconds of imports. What it leaves in the process
     (cwd, argv, logging, the command line's job lists) is put back after each call, so that
-    two calls in one test see each other's files only. Tests about the process itself
+    two calls in one test see each other's files only. What a launcher's worker processes
+    print (hydra/launcher=parallel) is not in the result. Tests about the process itself
     (signals, ranks, the environment it starts with) keep run_cli."""
     before = process_state.take()
     compose_session = GlobalHydra.instance().hydra  # a test's own compose API, set aside
@@ -90,8 +91,8 @@ def exit_status(code, err: io.StringIO) -> int:
 
 
 def stop_launcher_workers() -> None:
-    """joblib (hydra/launcher=parallel) keeps its worker processes for the next call; they
-    would run its jobs in this call's cwd. A process of its own would start new ones."""
+    """joblib (hydra/launcher=parallel) keeps its worker processes for the next call, which
+    they would run in this call's cwd; a process of its own would start new ones."""
     if "joblib" in sys.modules:
         from joblib.externals.loky import get_reusable_executor
 
