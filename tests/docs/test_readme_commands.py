@@ -13,7 +13,7 @@ from readme_commands import CI_SCRIPT, RUN_BY, SHRUNK
 from shrink import OPTUNA_TRIALS, SMALLER, experiment_sweep, shrunk
 
 from tests.helpers.docs import DOC_FILES, documented_commands, readme_commands
-from tests.helpers.runs import REPO, run_cli, run_config
+from tests.helpers.runs import REPO, run_config, run_main
 
 DOCUMENTED = documented_commands()
 
@@ -89,13 +89,14 @@ def is_sweep(args: list[str]) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [c for c, runners in RUN_BY.items() if SHRUNK in runners])
 def test_readme_command_runs_shrunk(tmp_path, needs_fashion_mnist, command):
-    """A sweep through the command line, in its own process; a single run through the same
-    composition and training in this process (the command line itself is tested apart)."""
+    """A sweep through the command line's entry point (Hydra's sweeper and launcher), a single
+    run through the same composition and training, both in this process (the command line's
+    own process is tested apart)."""
     for i, args in enumerate(wdbench_runs(command)):
         cwd = tmp_path / str(i)
         cwd.mkdir()
         if is_sweep(args):
-            result = run_cli(shrunk(args), cwd=cwd)
+            result = run_main(shrunk(args), cwd=cwd)
             assert result.returncode == 0, result.stderr[-3000:]
         else:
             run_config(cwd, shrunk(args))

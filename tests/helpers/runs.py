@@ -1,11 +1,17 @@
 """Compose the real conf/ tree and run into a temporary directory, in-process or as the
 command line."""
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
+from hydra.core.global_hydra import GlobalHydra
+
+from tests.helpers import process_state
 from wdbench import cli
 from wdbench.config.compose import compose_run
 from wdbench.data.fashion_mnist import DEBIAN_DIR, FILES
@@ -52,3 +58,54 @@ def run_cli(args: list[str], cwd: Path, timeout: int = 300) -> subprocess.Comple
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
     return subprocess.run([sys.executable, "-m", "wdbench", *args], cwd=cwd, env=env, check=False,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """`python -m wdbench ARGS` from `cwd` through the same entry point (`wdbench.cli.main`:
+    Hydra's argument parsing, sweeper and launcher, the one-line errors, the exit status) in
+    this process, without a new process's seconds of imports. What it leaves in the process
+    (cwd, argv, logging, Hydra's global state) is put back after each call, so that
+    two calls in one test see each other's files only. What a launcher's worker processes
+    print (hydra/launcher=parallel) is not in the result. Tests about the process itself
+    (signals, ranks, the environment it starts with) keep run_cli."""
+    before = process_state.take()
+    compose_session = GlobalHydra.instance().hydra  # a test's own compose API, set aside
+    GlobalHydra.instance().clear()
+    out, err = io.StringIO(), io.StringIO()
+    os.chdir(cwd)
+    sys.argv[:] = ["wdbench", *args]
+    os.environ["HYDRA_FULL_ERROR"] = "0"
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                cli.main()
+            except SystemExit as stop:
+                code = exit_status(stop.code, err)
+            except Exception:  # noqa: BLE001 - as a process would: traceback on stderr, 1
+                traceback.print_exc(file=err)
+                code = 1
+    finally:
+        stop_launcher_workers()
+        process_state.restore(before)
+        GlobalHydra.instance().clear()
+        if compose_session is not None:
+            GlobalHydra.instance().initialize(compose_session)
+    return subprocess.CompletedProcess(["wdbench", *args], code, out.getvalue(), err.getvalue())
+
+
+def exit_status(code, err: io.StringIO) -> int:
+    """The status `sys.exit(code)` gives a process: a message is printed and means 1."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=err)
+    return 1
+
+
+def stop_launcher_workers() -> None:
+    """joblib (hydra/launcher=parallel) keeps its worker processes for the next call, which
+    they would run in this call's cwd; a process of its own would start new ones."""
+    if "joblib" in sys.modules:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor(reuse=True).shutdown(wait=True)

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from tests.helpers.runs import FASHION_PRESENT, main_in_process, make_job, run_cli, run_config
+from tests.helpers.runs import FASHION_PRESENT, main_in_process, make_job, run_config, run_main
 from wdbench.data import fashion_mnist
 from wdbench.errors import ConfigError, DataError, WdbenchError
 from wdbench.stacked.run import run_stack
@@ -42,7 +42,7 @@ def test_run_dir_that_cannot_be_created(tmp_path, monkeypatch, capsys):
 
 def test_bad_lr_stops_before_training(tmp_path):
     """The optimizer is only built inside fit; lr is checked at start-up all the same."""
-    result = run_cli(["optimizer.lr=0"], cwd=tmp_path)
+    result = run_main(["optimizer.lr=0"], cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "error: optimizer.lr=0 is invalid: allowed a number > 0")
@@ -116,8 +116,8 @@ def test_a_stack_refuses_each_bad_value_as_an_ordinary_run_does(tmp_path, overri
 
 def test_a_vectorized_sweep_fails_its_jobs_as_a_plain_sweep_does(tmp_path):
     sweep = ["-m", "optimizer.lr=-1,-2", "trainer.max_epochs=1"]
-    plain = run_cli([*sweep, "hydra.sweep.dir=plain"], cwd=tmp_path)
-    stacked = run_cli([*sweep, "sweep.vectorize=true", "hydra.sweep.dir=stacked"], cwd=tmp_path)
+    plain = run_main([*sweep, "hydra.sweep.dir=plain"], cwd=tmp_path)
+    stacked = run_main([*sweep, "sweep.vectorize=true", "hydra.sweep.dir=stacked"], cwd=tmp_path)
     assert plain.returncode == stacked.returncode == 1
     names = sorted(p.name for p in (tmp_path / "plain").iterdir() if p.is_dir())
     assert names == sorted(p.name for p in (tmp_path / "stacked").iterdir() if p.is_dir())

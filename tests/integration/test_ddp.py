@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.helpers.ddp import SYNTHETIC, weights
-from tests.helpers.runs import run_cli, run_config
+from tests.helpers.runs import run_cli, run_config, run_main
 from wdbench.outputs.rundir import CLAIM_FILE, RunDirTaken, claim
 from wdbench.training.ddp import TOKEN_ENV
 
@@ -151,7 +151,7 @@ def test_a_rank_joins_only_its_own_runs_directory(tmp_path, monkeypatch):
 def test_a_stranger_rank_is_refused_from_the_command_line(tmp_path):
     """A completed run's directory, given to a process that says it is rank 1 of some DDP run,
     started as Lightning starts rank 1: a clear error, and the directory is left as it was."""
-    first = run_cli(["trainer.max_epochs=1", "hydra.run.dir=runs/taken"], cwd=tmp_path)
+    first = run_main(["trainer.max_epochs=1", "hydra.run.dir=runs/taken"], cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     before = {p: p.read_bytes() for p in (tmp_path / "runs" / "taken").rglob("*") if p.is_file()}
     env = {**os.environ, "HYDRA_FULL_ERROR": "0", "LOCAL_RANK": "1", TOKEN_ENV: "not its"}
@@ -169,7 +169,7 @@ def test_a_stranger_rank_is_refused_from_the_command_line(tmp_path):
 def test_a_sweep_refuses_several_devices_per_job(tmp_path):
     """Lightning would start rank 1 by running the whole sweep again: each job fails at once
     with a clear line, and the sweep exits 1."""
-    result = run_cli(["-m", "seed=0,1", *DDP], cwd=tmp_path)
+    result = run_main(["-m", "seed=0,1", *DDP], cwd=tmp_path)
     assert result.returncode == 1
     assert "error: trainer.devices=2 is invalid: allowed 1 in a sweep" in result.stderr
     assert "Traceback" not in result.stderr

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.helpers.runs import run_cli, run_config
+from tests.helpers.runs import run_config, run_main
 from wdbench.data import loader
 from wdbench.training.module import CHECK_EVERY
 
@@ -41,8 +41,8 @@ def test_sweep_goes_on_past_failed_diverged_and_duplicate_jobs(tmp_path):
     """A sweep meets every failure there is; each job ends clearly and the others go on. The
     last job repeats the third: it finds that run completed and skips it (as a re-run sweep
     does), writing nothing into the third's directory."""
-    result = run_cli(["-m", "optimizer.lr=-1,1000,0.003,0.003", "trainer.max_epochs=3"],
-                     cwd=tmp_path)
+    result = run_main(["-m", "optimizer.lr=-1,1000,0.003,0.003", "trainer.max_epochs=3"],
+                      cwd=tmp_path)
     assert result.returncode == 1  # a job failed; the sweep still ran all four
     assert "Traceback" not in result.stderr
     assert "already completed, skipped" in result.stderr + result.stdout
@@ -68,7 +68,7 @@ def test_sweep_goes_on_past_failed_diverged_and_duplicate_jobs(tmp_path):
 
 def test_diverged_single_run_exits_0(tmp_path):
     """A diverged run is a result, not an error."""
-    result = run_cli(ABSURD, cwd=tmp_path)
+    result = run_main(ABSURD, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(next((tmp_path / "runs").rglob("summary.json")).read_text())
     assert summary["status"] == "diverged"

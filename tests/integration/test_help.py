@@ -3,7 +3,7 @@ setup/ and tuning/ parts) and the main keys, each of which exists in the config.
 
 from omegaconf import OmegaConf
 
-from tests.helpers.runs import compose_config, run_cli
+from tests.helpers.runs import compose_config, run_main
 from wdbench.config.compose import CONF_DIR
 from wdbench.config.help import options
 
@@ -16,7 +16,7 @@ def main_keys(page: str) -> list[str]:
 
 
 def test_help_lists_experiments_user_groups_and_main_keys(tmp_path):
-    result = run_cli(["--help"], cwd=tmp_path)
+    result = run_main(["--help"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     page = result.stdout
     experiments = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))

@@ -12,7 +12,7 @@ import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.helpers.runs import run_cli, run_config
+from tests.helpers.runs import run_config, run_main
 from wdbench.data import loader
 from wdbench.errors import ConfigError
 from wdbench.training import train
@@ -173,7 +173,7 @@ def test_signal_from_outside_ends_run_as_interrupted(tmp_path, signum, long_refe
     # quoted for Hydra: run directory names contain '=' (e.g. strength=0.0)
     assert summary["resume_with"].endswith(f"resume='{summary['run_dir']}'\"")
     # continue it from the command line, exactly as summary.json says
-    resumed = run_cli([*LONG, f"resume='{summary['run_dir']}'"], cwd=tmp_path)
+    resumed = run_main([*LONG, f"resume='{summary['run_dir']}'"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     by_dir = {p.parent: json.loads(p.read_text())
               for p in (tmp_path / "runs" / "default").glob("*/summary.json")}

@@ -9,16 +9,16 @@ import sys
 
 import pytest
 
-from tests.helpers.runs import REPO, run_cli
+from tests.helpers.runs import REPO, run_main
 
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("needs_fashion_mnist")
 def test_mlp_bn_equilibrium_sweep_and_rotation_plot(tmp_path):
-    result = run_cli(["-m", "+experiment=mlp_bn_equilibrium", "model.norm=null,batch",
-                      "regularizer.strength=0,0.01", "data.train_size=600", "model.hidden=[32,32]",
-                      "trainer.max_epochs=2", "metrics.figure=false", "metrics.eval_rows=200",
-                      "threads=1", "hydra.sweep.dir=sweep"], cwd=tmp_path)
+    result = run_main(["-m", "+experiment=mlp_bn_equilibrium", "model.norm=null,batch",
+                       "regularizer.strength=0,0.01", "data.train_size=600", "model.hidden=[32,32]",
+                       "trainer.max_epochs=2", "metrics.figure=false", "metrics.eval_rows=200",
+                       "threads=1", "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     plot = subprocess.run([sys.executable, str(REPO / "scripts" / "plot_rotation.py"),
                            str(tmp_path / "sweep"), "--out", str(tmp_path / "out")],

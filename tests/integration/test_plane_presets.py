@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from tests.helpers.runs import REPO, run_cli
+from tests.helpers.runs import REPO, run_main
 
 SHRINK = ["trainer.max_epochs=1", "metrics.eval_rows=100", "threads=1"]
 
@@ -24,9 +24,9 @@ def summaries(sweep) -> list[dict]:
 def test_lr_lambda_plane_preset_stacks_and_reports(tmp_path, needs_fashion_mnist):
     """L&H's AdamW (decay not scaled by the lr): one stack of two λ per lr and seed."""
     sweep = tmp_path / "plane"
-    result = run_cli(["+experiment=lr_lambda_plane_adamw_unscaled", "optimizer.lr=1e-3,1e-2",
-                      "regularizer.strength=1e-3,1e-2", "seed=0,1", "data.train_size=256",
-                      *SHRINK, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    result = run_main(["+experiment=lr_lambda_plane_adamw_unscaled", "optimizer.lr=1e-3,1e-2",
+                       "regularizer.strength=1e-3,1e-2", "seed=0,1", "data.train_size=256",
+                       *SHRINK, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     found = summaries(sweep)
     assert len(found) == 8 and all(s["status"] == "completed" for s in found)
@@ -41,9 +41,9 @@ def test_lambda_vs_data_size_preset_counts_the_whole_training_set(tmp_path,
                                                                   needs_fashion_mnist):
     """data.train_size=null trains on 55,000 images: the 60,000 less the validation split."""
     sweep = tmp_path / "sizes"
-    result = run_cli(["+experiment=lambda_vs_data_size", "data.train_size=512,null",
-                      "regularizer.strength=0.1,1", "seed=0", *SHRINK,
-                      f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    result = run_main(["+experiment=lambda_vs_data_size", "data.train_size=512,null",
+                       "regularizer.strength=0.1,1", "seed=0", *SHRINK,
+                       f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert len(summaries(sweep)) == 4
     report(sweep, tmp_path / "out", "--plane", "data.train_size", "regularizer.strength",

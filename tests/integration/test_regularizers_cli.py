@@ -6,7 +6,7 @@ import math
 
 from omegaconf import OmegaConf
 
-from tests.helpers.runs import FASHION_PRESENT, run_cli
+from tests.helpers.runs import FASHION_PRESENT, run_main
 from wdbench.regularizers import KINDS
 
 
@@ -14,9 +14,9 @@ def test_every_kind_runs_from_the_command_line(tmp_path, request):
     datasets = ["synthetic"]
     if FASHION_PRESENT:
         datasets.append("fashion_mnist")
-    result = run_cli(["-m", "data=" + ",".join(datasets), "model=linear,mlp",
-                      "regularizer=" + ",".join(KINDS), "data.train_size=200",
-                      "data.val_size=100", "trainer.max_epochs=1"], cwd=tmp_path)
+    result = run_main(["-m", "data=" + ",".join(datasets), "model=linear,mlp",
+                       "regularizer=" + ",".join(KINDS), "data.train_size=200",
+                       "data.val_size=100", "trainer.max_epochs=1"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     summaries = sorted((tmp_path / "runs" / "default").glob("multirun_*/*/summary.json"))
     assert len(summaries) == len(datasets) * 2 * len(KINDS)

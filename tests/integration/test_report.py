@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers.runs import REPO, run_cli
+from tests.helpers.runs import REPO, run_main
 from wdbench.report.build import make_report
 from wdbench.report.plots import log_axis, zero_position
 
@@ -22,9 +22,9 @@ def kfold_sweep(tmp_path_factory):
     """3 folds x λ in {0, 3, -1}; λ = -1 fails on purpose."""
     root = tmp_path_factory.mktemp("report")
     sweep = root / "kfold"
-    result = run_cli(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=0,1,2",
-                      "regularizer.strength=0,3,-1", "trainer.max_epochs=4",
-                      f"hydra.sweep.dir={sweep}"], cwd=root)
+    result = run_main(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=0,1,2",
+                       "regularizer.strength=0,3,-1", "trainer.max_epochs=4",
+                       f"hydra.sweep.dir={sweep}"], cwd=root)
     assert result.returncode == 1 and "3 job(s) failed" in result.stderr
     return root, sweep
 
@@ -88,9 +88,9 @@ def test_a_configuration_one_of_whose_runs_failed_is_not_chosen(kfold_sweep):
     complete = make_report([sweep], root / "complete")["chosen"]["val_loss"].iloc[0]
     best = complete["chosen"].removeprefix("strength=")
     failing = root / "one_more"
-    result = run_cli(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=3",
-                      f"regularizer.strength={best}", "trainer.max_epochs=4",
-                      f"hydra.sweep.dir={failing}"], cwd=root)
+    result = run_main(["+experiment=lambda_kfold_synthetic", "data.folds=3", "data.fold=3",
+                       f"regularizer.strength={best}", "trainer.max_epochs=4",
+                       f"hydra.sweep.dir={failing}"], cwd=root)
     assert result.returncode == 1 and "1 job(s) failed" in result.stderr
     report = make_report([sweep, failing], root / "one_failed")
     cell = report["table"].set_index("regularizer.strength").loc[float(best)]
@@ -176,8 +176,8 @@ def test_readme_sweep_two_seeds_no_validation(tmp_path):
     report says in one line why nothing is chosen on validation, and gives no interval from
     2 seeds (Student's t from them ran to a negative test loss)."""
     sweep = tmp_path / "sweep"
-    result = run_cli(["-m", "+experiment=d2l_synthetic", "regularizer.strength=0,3", "seed=0,1",
-                      "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    result = run_main(["-m", "+experiment=d2l_synthetic", "regularizer.strength=0,3", "seed=0,1",
+                       "trainer.max_epochs=3", f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = make_report([sweep], tmp_path / "out")
     text = (tmp_path / "out" / "report.md").read_text()

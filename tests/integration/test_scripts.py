@@ -87,7 +87,7 @@ def test_results_script_other_stages(tmp_path, needs_fashion_mnist, stage):
     """`bash scripts/results.sh N` with tests/docs/shrink.py standing in for python: every sweep as
     the script writes it, shrunk to its first grid point, one epoch on 200 images."""
     shutil.copytree(REPO / "scripts", tmp_path / "scripts")
-    python = f"{sys.executable} {REPO / 'tests' / 'shrink.py'}"
+    python = f"{sys.executable} {REPO / 'tests' / 'docs' / 'shrink.py'}"
     env = {**os.environ, "PYTHON": python, "JOBS": "1", "PYTHONPATH": str(REPO),
            # reports 7, 9 and 10 compare grid points: two of each swept list
            "SHRINK_KEEP": "2" if stage in (7, 9, 10) else "1"}

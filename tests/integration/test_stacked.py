@@ -11,8 +11,8 @@ from tests.helpers.runs import (
     FASHION_PRESENT,
     compose_config,
     make_job,
-    run_cli,
     run_config,
+    run_main,
 )
 from tests.helpers.tb import hparams_data, last_value, read_events, session_hparams
 from wdbench.models import MLP
@@ -143,8 +143,8 @@ def test_vectorized_sweep_from_the_command_line(tmp_path):
     """Same run directories, same summaries' keys, checkpoints an ordinary model loads, and
     each member its own TensorBoard run: scalars and HParams row of its own strength."""
     grid = ["-m", "regularizer=l2", "regularizer.strength=0,1,3", "trainer.max_epochs=4"]
-    plain = run_cli([*grid, "hydra.sweep.dir=plain"], cwd=tmp_path)
-    stacked = run_cli([*grid, "sweep.vectorize=true", "hydra.sweep.dir=stacked"], cwd=tmp_path)
+    plain = run_main([*grid, "hydra.sweep.dir=plain"], cwd=tmp_path)
+    stacked = run_main([*grid, "sweep.vectorize=true", "hydra.sweep.dir=stacked"], cwd=tmp_path)
     assert plain.returncode == 0 and stacked.returncode == 0, stacked.stderr
     names = {p.name for p in (tmp_path / "plain").iterdir() if p.is_dir()}
     assert names == {p.name for p in (tmp_path / "stacked").iterdir() if p.is_dir()}
@@ -186,9 +186,9 @@ def member_events(run_dir, summary: dict) -> None:
 def test_a_kind_nobody_declared_trains_each_job_on_its_own(tmp_path):
     """The base class stands for a user's own kind: unknown to the registry, so a vectorized
     sweep trains each of its jobs as an ordinary run instead of stacking them."""
-    result = run_cli(["-m", "regularizer._target_=wdbench.regularizers.Regularizer",
-                      "regularizer.strength=0,0.5", "trainer.max_epochs=2",
-                      "sweep.vectorize=true", "hydra.sweep.dir=sweep"], cwd=tmp_path)
+    result = run_main(["-m", "regularizer._target_=wdbench.regularizers.Regularizer",
+                       "regularizer.strength=0,0.5", "trainer.max_epochs=2",
+                       "sweep.vectorize=true", "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summaries = [json.loads(p.read_text()) for p in (tmp_path / "sweep").glob("*/summary.json")]
     assert len(summaries) == 2

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_main
 
 # Epochs long enough (6,000 images of an MLP) for a signal to land inside one.
 LONG = ["model=mlp", "data.train_size=6000", "trainer.max_epochs=3", "threads=1"]
@@ -20,20 +20,20 @@ def test_hydra_full_error_shows_the_traceback(tmp_path):
     full = subprocess.run([sys.executable, "-m", "wdbench", "regularizer=nope"], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert full.returncode != 0 and "Traceback (most recent call last)" in full.stderr
-    short = run_cli(["regularizer=nope"], cwd=tmp_path)
+    short = run_main(["regularizer=nope"], cwd=tmp_path)
     assert short.returncode == 2 and "Traceback" not in short.stderr
     assert short.stderr.count("\n") == 1
 
 
 def test_explicit_run_dir_used_twice_leaves_the_first_run_untouched(tmp_path):
     run_dir = tmp_path / "mine"
-    first = run_cli(["trainer.max_epochs=2", f"hydra.run.dir={run_dir}"], cwd=tmp_path)
+    first = run_main(["trainer.max_epochs=2", f"hydra.run.dir={run_dir}"], cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     kept = {p.relative_to(run_dir): p.read_bytes() for p in run_dir.rglob("*")
             if p.is_file() and ".hydra" not in p.parts and p.suffix != ".log"}
     assert {"summary.json", "history.csv"} <= {p.name for p in kept}
-    second = run_cli(["trainer.max_epochs=3", "seed=1", f"hydra.run.dir={run_dir}"],
-                     cwd=tmp_path)
+    second = run_main(["trainer.max_epochs=3", "seed=1", f"hydra.run.dir={run_dir}"],
+                      cwd=tmp_path)
     assert second.returncode == 2
     assert "already belongs to another run" in second.stderr.strip().splitlines()[-1]
     now = {p.relative_to(run_dir): p.read_bytes() for p in run_dir.rglob("*")

@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import get_object, instantiate
 from omegaconf import OmegaConf
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_main
 from wdbench.config.compose import CONF_DIR
 from wdbench.config.swap import GROUPS, use_own_settings
 from wdbench.config.validate import check_optimizer
@@ -89,8 +89,8 @@ def test_typed_keys_are_kept_and_unknown_ones_refused(hydra_initialised):
 def test_swaps_from_the_command_line(tmp_path):
     """The issue's three commands, each a short real run."""
     short = ["trainer.max_epochs=2", "threads=1"]
-    result = run_cli(["+experiment=d2l_synthetic", "regularizer=norm_ball",
-                      "regularizer.radius=0.4", *short], cwd=tmp_path)
+    result = run_main(["+experiment=d2l_synthetic", "regularizer=norm_ball",
+                       "regularizer.radius=0.4", *short], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [run_dir] = (tmp_path / "runs" / "d2l_synthetic").iterdir()
     assert run_dir.name.endswith("_norm_ball_radius=0.4_trainer.max_epochs=2_seed=0")
@@ -101,15 +101,15 @@ def test_swaps_from_the_command_line(tmp_path):
     assert weights["model.layers.0.weight"].norm() <= 0.4 + 1e-6
 
     (tmp_path / "typo").mkdir()
-    typo = run_cli(["+experiment=d2l_synthetic", "regularizer=norm_ball",
-                    "regularizer.strength=0.4", *short], cwd=tmp_path / "typo")
+    typo = run_main(["+experiment=d2l_synthetic", "regularizer=norm_ball",
+                     "regularizer.strength=0.4", *short], cwd=tmp_path / "typo")
     assert typo.returncode == 2
     assert typo.stderr.strip().splitlines()[-1] == ("error: regularizer.strength=0.4 is invalid: "
                                                     "allowed the keys of regularizer=norm_ball: "
                                                     "radius, exclude")
 
-    result = run_cli(["-m", "+experiment=d2l_synthetic", "regularizer=none,l1", *short],
-                     cwd=tmp_path)
+    result = run_main(["-m", "+experiment=d2l_synthetic", "regularizer=none,l1", *short],
+                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     configs = {p.parent.parent.name: OmegaConf.load(p).regularizer for p in
                (tmp_path / "runs" / "d2l_synthetic").glob("multirun_*/*/.hydra/config.yaml")}
@@ -118,8 +118,8 @@ def test_swaps_from_the_command_line(tmp_path):
 
 
 def test_adamw_on_an_sgd_experiment(tmp_path, needs_fashion_mnist):
-    result = run_cli(["+experiment=mlp_l2", "optimizer=adamw", "trainer.max_epochs=1",
-                      "data.train_size=200", "threads=1"], cwd=tmp_path)
+    result = run_main(["+experiment=mlp_l2", "optimizer=adamw", "trainer.max_epochs=1",
+                       "data.train_size=200", "threads=1"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [summary_path] = (tmp_path / "runs" / "mlp_l2").glob("*/summary.json")
     assert json.loads(summary_path.read_text())["status"] == "completed"

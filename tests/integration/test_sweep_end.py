@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.helpers.runs import main_in_process, run_cli
+from tests.helpers.runs import main_in_process, run_cli, run_main
 from wdbench.outputs.rundir import CLAIM_FILE
 from wdbench.sweep.progress import progress_line
 
@@ -23,8 +23,8 @@ def summaries(sweep_dir) -> dict:
 
 
 def test_basic_sweep_prints_progress_table_and_next_commands(tmp_path):
-    result = run_cli(["-m", "regularizer=l2", "seed=1,0", "regularizer.strength=3,0.1,-1",
-                      *SHORT], cwd=tmp_path)
+    result = run_main(["-m", "regularizer=l2", "seed=1,0", "regularizer.strength=3,0.1,-1",
+                       *SHORT], cwd=tmp_path)
     assert result.returncode == 1  # the two jobs with λ = -1 fail; the others go on
     [sweep_dir] = (tmp_path / "runs" / "default").glob("multirun_*")
     out = result.stdout
@@ -68,8 +68,8 @@ def test_basic_sweep_prints_progress_table_and_next_commands(tmp_path):
 
 
 def test_stacked_sweep_table_comes_after_the_stacks_trained(tmp_path):
-    result = run_cli(["-m", "regularizer=l2", "regularizer.strength=0,0.1,1,3",
-                      "sweep.vectorize=true", *SHORT], cwd=tmp_path)
+    result = run_main(["-m", "regularizer=l2", "regularizer.strength=0,0.1,1,3",
+                       "sweep.vectorize=true", *SHORT], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [sweep_dir] = (tmp_path / "runs" / "default").glob("multirun_*")
     with open(sweep_dir / "sweep_summary.csv") as f:

@@ -9,7 +9,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra.types import RunMode
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_cli, run_main
 from wdbench.config.compose import CONF_DIR
 from wdbench.sweep.jobs import job_threads
 
@@ -87,8 +87,8 @@ def test_parallel_sweep_shares_cores_and_resumes(tmp_path):
     (killed / "summary.json").unlink()  # as if the job had been killed mid-run
 
     # resuming is the task's own doing, the same under every launcher: the basic one is quicker
-    second = run_cli([*TINY, f"hydra.sweep.dir={sweep}", "regularizer.strength=0,1,3,10"],
-                     cwd=tmp_path)
+    second = run_main([*TINY, f"hydra.sweep.dir={sweep}", "regularizer.strength=0,1,3,10"],
+                      cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     runs = by_strength(sweep)
     assert sorted(runs) == ["-1", "0", "1", "10", "3"]
@@ -117,7 +117,7 @@ def test_optuna_search_optimises_validation_and_resumes(tmp_path):
     sweep = tmp_path / "search"
     args = ["+experiment=lambda_search_synthetic", "trainer.max_epochs=5",
             f"hydra.sweep.dir={sweep}"]
-    first = run_cli([*args, "hydra.sweeper.n_trials=3"], cwd=tmp_path)
+    first = run_main([*args, "hydra.sweeper.n_trials=3"], cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     runs = summaries(sweep)
     assert len(runs) == 3
@@ -128,7 +128,7 @@ def test_optuna_search_optimises_validation_and_resumes(tmp_path):
     assert f"regularizer.strength={best['best_params']['regularizer.strength']}" in \
         by_val["overrides"]
 
-    second = run_cli([*args, "hydra.sweeper.n_trials=4"], cwd=tmp_path)
+    second = run_main([*args, "hydra.sweeper.n_trials=4"], cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert second.stdout.count("already completed, skipped") + \
         second.stderr.count("already completed, skipped") == 3

@@ -7,7 +7,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from tests.helpers.runs import compose_config, run_cli, run_config
+from tests.helpers.runs import compose_config, run_config, run_main
 from tests.helpers.tb import (
     checkpoint_state,
     curve,
@@ -136,7 +136,7 @@ def test_composed_without_the_command_line_the_options_are_hydras():
 
 
 def test_single_cli_run_has_a_readable_name_and_hydra_choices(tmp_path):
-    result = run_cli(["+experiment=d2l_synthetic", "trainer.max_epochs=3", "seed=4"], cwd=tmp_path)
+    result = run_main(["+experiment=d2l_synthetic", "trainer.max_epochs=3", "seed=4"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [run_dir] = (tmp_path / "runs" / "d2l_synthetic").iterdir()
     assert run_dir.name.endswith("_l2_strength=3.0_trainer.max_epochs=3_seed=4")

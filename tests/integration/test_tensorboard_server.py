@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.browser import table_headers
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_main
 from tests.helpers.tb import curve, read_events
 
 STRENGTHS = ["0", "3"]
@@ -29,8 +29,8 @@ WINDOW_WIDTH = 1400  # px: a laptop's browser window
 def sweep(tmp_path_factory) -> dict[str, Path]:
     """{strength: job directory} of `-m +experiment=d2l_synthetic regularizer.strength=0,3`."""
     cwd = tmp_path_factory.mktemp("sweep")
-    result = run_cli(["-m", "+experiment=d2l_synthetic",
-                      "regularizer.strength=" + ",".join(STRENGTHS)], cwd=cwd)
+    result = run_main(["-m", "+experiment=d2l_synthetic",
+                       "regularizer.strength=" + ",".join(STRENGTHS)], cwd=cwd)
     assert result.returncode == 0, result.stderr
     jobs = sorted((cwd / "runs" / "d2l_synthetic").glob("multirun_*/regularizer.strength=*"))
     return {job.name.split("=")[1]: job for job in jobs}

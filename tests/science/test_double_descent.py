@@ -21,7 +21,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_main
 from wdbench.data.synthetic import make_synthetic
 from wdbench.report.ridge import expected_risk, ridge_fit
 
@@ -47,9 +47,9 @@ def fitted(run_dir: Path):
 
 @pytest.mark.slow
 def test_double_descent_peaks_at_n_equals_d_and_tuned_ridge_does_not(tmp_path):
-    result = run_cli(["+experiment=double_descent", "data.train_size=100,200,400",
-                      "regularizer.strength=0,0.125,0.25,0.5", "seed=0", "threads=1",
-                      "hydra.sweep.dir=sweep"], cwd=tmp_path, timeout=900)
+    result = run_main(["+experiment=double_descent", "data.train_size=100,200,400",
+                       "regularizer.strength=0,0.125,0.25,0.5", "seed=0", "threads=1",
+                       "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     runs = {}
     for summary in (tmp_path / "sweep").glob("*/summary.json"):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from tests.helpers.runs import make_job, run_cli, run_config
+from tests.helpers.runs import make_job, run_config, run_main
 from tests.helpers.stepping import assert_same_trajectory, fit_steps, regularizer, tiny_mlp
 from wdbench.report.plots import against_knob, log_axis
 from wdbench.report.seeds import edge_warning
@@ -48,8 +48,8 @@ def test_a_stack_of_finite_and_infinite_radii_equals_its_ordinary_runs(tmp_path)
 
 
 def test_a_radius_sweep_with_inf_runs_from_the_command_line(tmp_path):
-    result = run_cli(["-m", *TINY, "regularizer=max_norm", "regularizer.radius=0.1,inf",
-                      "hydra.sweep.dir=sweep"], cwd=tmp_path)
+    result = run_main(["-m", *TINY, "regularizer=max_norm", "regularizer.radius=0.1,inf",
+                       "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     summaries = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("sweep/*/summary.json"))]
     assert [s["status"] for s in summaries] == ["completed", "completed"]

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers.runs import compose_config, run_cli
+from tests.helpers.runs import compose_config, run_main
 from wdbench.data.synthetic import make_synthetic
 from wdbench.report.ridge import expected_risk, optimal_strength, ridge_fit
 
@@ -44,8 +44,8 @@ def checkpoint_fit(run_dir: Path) -> tuple[np.ndarray, float]:
 
 @pytest.mark.slow
 def test_ridge_optimum_preset_reaches_closed_form_and_lambda_star_wins(tmp_path):
-    result = run_cli(["+experiment=ridge_optimum", "threads=1", "hydra.sweep.dir=sweep"],
-                     cwd=tmp_path, timeout=900)
+    result = run_main(["+experiment=ridge_optimum", "threads=1", "hydra.sweep.dir=sweep"],
+                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     data = compose_config(["+experiment=ridge_optimum"]).data
     truth_norm = data.true_weight * math.sqrt(data.num_inputs)

@@ -4,7 +4,7 @@ values set the truth exactly, and a bad value is one clear error."""
 import pytest
 import torch
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_main
 from wdbench.data.synthetic import make_synthetic
 from wdbench.errors import ConfigError
 
@@ -38,7 +38,7 @@ def test_bad_truth_is_one_clear_error(key):
 
 
 def test_bad_truth_from_the_command_line(tmp_path):
-    result = run_cli(["data.true_weight=abc", "threads=1"], cwd=tmp_path)
+    result = run_main(["data.true_weight=abc", "threads=1"], cwd=tmp_path)
     assert result.returncode != 0
     assert "data.true_weight" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr

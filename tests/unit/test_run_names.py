@@ -10,7 +10,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
 
-from tests.helpers.runs import run_cli
+from tests.helpers.runs import run_main
 from wdbench.config.compose import CONF_DIR
 from wdbench.outputs.run_names import CUT, HASH_CHARS, NAME_BYTES, fitted, run_label
 from wdbench.sweep.jobs import finished_jobs
@@ -34,7 +34,7 @@ def job_dirs(sweep: Path) -> list[Path]:
 
 def test_the_issues_sweep_finishes_and_a_rerun_finds_its_jobs(tmp_path):
     sweep = tmp_path / "sweep"
-    result = run_cli([*ISSUE_SWEEP, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    result = run_main([*ISSUE_SWEEP, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     jobs = job_dirs(sweep)
     assert len(jobs) == 4 and len({job.name for job in jobs}) == 4
@@ -55,7 +55,7 @@ def test_the_issues_sweep_finishes_and_a_rerun_finds_its_jobs(tmp_path):
     runs.Reload()
     assert sorted(runs.Runs()) == [job.name for job in jobs]  # TensorBoard's run list
 
-    again = run_cli([*ISSUE_SWEEP, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    again = run_main([*ISSUE_SWEEP, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert job_dirs(sweep) == jobs
     assert again.stdout.count("already completed, skipped") + again.stderr.count(
@@ -67,7 +67,7 @@ def test_a_single_run_whose_overrides_alone_pass_the_limit(tmp_path):
     overrides = [*ISSUE_KEYS, "seed=3", "regularizer.strength=0.0625", "data.val_size=50",
                  "optimizer.momentum=0.5"]
     assert len(" ".join(overrides).encode()) > NAME_BYTES
-    result = run_cli(overrides, cwd=tmp_path)
+    result = run_main(overrides, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     [run_dir] = (tmp_path / "runs" / "d2l_synthetic").iterdir()
     assert len(run_dir.name.encode()) <= NAME_BYTES
@@ -116,7 +116,7 @@ def test_a_single_runs_name_says_which_options_and_keys_were_typed():
 def test_a_refused_run_leaves_no_directory_and_keeps_what_was_there(tmp_path):
     bad = ["regularizer=l2", "regularizer.strength=-1", "threads=1"]
     (tmp_path / "fresh").mkdir()
-    result = run_cli(bad, cwd=tmp_path / "fresh")
+    result = run_main(bad, cwd=tmp_path / "fresh")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(
         "error: regularizer.strength=-1 is invalid")
@@ -128,8 +128,8 @@ def test_a_refused_run_leaves_no_directory_and_keeps_what_was_there(tmp_path):
     explicit = tmp_path / "used" / "mine"
     explicit.mkdir()
     (explicit / "notes.txt").write_text("mine")
-    assert run_cli(bad, cwd=tmp_path / "used").returncode == 2
-    assert run_cli([*bad, f"hydra.run.dir={explicit}"], cwd=tmp_path / "used").returncode == 2
+    assert run_main(bad, cwd=tmp_path / "used").returncode == 2
+    assert run_main([*bad, f"hydra.run.dir={explicit}"], cwd=tmp_path / "used").returncode == 2
     assert [p.name for p in earlier.parent.iterdir()] == ["earlier_run"]
     assert (earlier / "summary.json").read_text() == "{}"
     assert (explicit / "notes.txt").read_text() == "mine"  # a directory it did not make
