@@ -76,9 +76,11 @@ result_3() {  # every regulariser at its validation-tuned strength, same MLP tas
 result_4() {  # Adam + L2 in the loss vs AdamW's decoupled decay (the weight_decay kind)
   # ~optimizer.momentum: the experiment's SGD momentum is no Adam argument
   sweep 4_adam_vs_adamw/adam_l2 +experiment=lambda_grid_mlp optimizer=adam '~optimizer.momentum' \
-    optimizer.lr=1e-3 regularizer=l2 regularizer.strength=0,1e-5,1e-4,1e-3,1e-2,1e-1 $PAR
+    optimizer.lr=1e-3 regularizer=l2 \
+    regularizer.strength=0,1e-5,3e-5,1e-4,3e-4,1e-3,3e-3,1e-2,3e-2,1e-1 $PAR
   sweep 4_adam_vs_adamw/adamw +experiment=lambda_grid_mlp optimizer=adamw '~optimizer.momentum' \
-    optimizer.lr=1e-3 regularizer=weight_decay regularizer.strength=0,1e-3,1e-2,1e-1,1,3,10,30 $PAR
+    optimizer.lr=1e-3 regularizer=weight_decay \
+    regularizer.strength=0,1e-3,3e-3,1e-2,3e-2,0.1,0.3,1,3,10,30 $PAR
   report 4_adam_vs_adamw "$OUT"/4_adam_vs_adamw/* --title "Adam + L2 vs AdamW"
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from wdbench.errors import WdbenchError
-from wdbench.report import aggregate, collect, markdown, plots, seeds, two_knobs
+from wdbench.report import aggregate, collect, markdown, plots, seeds, settings_paired, two_knobs
 from wdbench.report.versions import versions_line
 
 KNOB = "regularizer.strength"
@@ -90,8 +90,15 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     chosen = {metric: aggregate.choose(table, settings, knob_keys, metric) for metric in selects}
     runner_up = {metric: seeds.runner_up_rows(runs, table, settings, knob_keys, metric)
                  for metric in selects}
+    # a plane's settings are its rows (one per lr): its own section compares them
+    between = {} if plane else {
+        metric: settings_paired.compare(runs, table, settings, knob_keys, metric)
+        for metric in selects}
     runs.to_csv(out / "runs.csv", index=False)
     table.to_csv(out / "configurations.csv", index=False)
+    paired = [frame for frame in between.values() if not frame.empty]
+    if paired:
+        pd.concat(paired).to_csv(out / "settings_paired.csv", index=False)
 
     figures = []
     if knob_keys and table[knob_keys[0]].nunique() > 1 and not plane:  # plane: heatmaps instead
@@ -130,6 +137,10 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
                   ("The choice against the runner-up on validation (paired by seed; an interval "
                   "that holds 0 means the two are within seed noise):"), "",
                   markdown.differences(runner_up[metric], settings, metric), ""]
+        if metric in between and not between[metric].empty:
+            lines += [(f"Setting against setting, each at its λ chosen on {metric} (paired by "
+                       "seed, the best setting on validation minus each other one):"), "",
+                      settings_paired.markdown_table(between[metric]), ""]
     if plane:
         plane_lines, plane_figures = two_knobs.section(runs, table, settings + knob_keys,
                                                        plane, selects[0], out, data_size)
@@ -143,4 +154,5 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     lines += [f"![{name}]({name})" for name in figures]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return {"runs": runs, "table": table, "chosen": chosen, "runner_up": runner_up,
-            "settings": settings, "knobs": knob_keys, "figures": plane_figures + figures}
+            "settings": settings, "knobs": knob_keys, "between": between,
+            "figures": plane_figures + figures}
