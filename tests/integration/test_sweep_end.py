@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from tests.helpers.runs import run_cli
-from wdbench.sweep.progress import progress_line
+from wdbench.sweep.progress import sweep_line
 
 SHORT = ["trainer.max_epochs=2", "threads=1"]
 
@@ -98,4 +98,4 @@ def test_parallel_workers_report_progress_too(tmp_path):
 ])
 def test_time_left_is_the_rate_so_far_times_the_jobs_left(done, total, done_now, elapsed,
                                                           expected):
-    assert progress_line(done, total, done_now, elapsed) == expected
+    assert sweep_line(done, total, done_now, elapsed) == expected

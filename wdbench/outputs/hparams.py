@@ -15,36 +15,16 @@ import time
 
 from wdbench.config.compose import GROUPS
 from wdbench.internals import add_summary
+from wdbench.metrics.catalog import HPARAMS_FIRST, placed
 from wdbench.regularizers.registry import hparam_keys
 
 NOT_HPARAMS = {"_target_", "_partial_", "root", "download"}  # plumbing, not hyperparameters
-
-# Metric columns: tag -> display name. Missing tags (accuracy in regression) show empty cells.
-FIRST_METRICS = {
-    "classification": ["acc/test", "loss/test", "gap/acc", "acc/train", "weights/l2"],
-    "regression": ["loss/test", "loss/train", "gap/loss", "loss/val", "weights/l2"],
-}
 SHOWN_HPARAMS = {"regularizer", "regularizer.strength"}
-FINAL_METRICS = {
-    "acc/test": "test accuracy",
-    "loss/test": "test loss",
-    "acc/val": "val accuracy",
-    "loss/val": "val loss",
-    "acc/train": "train accuracy",
-    "loss/train": "train loss",
-    "gap/acc": "gap acc (train - test)",
-    "gap/loss": "gap loss (test - train)",
-    "gap/acc_val": "gap acc (train - val)",
-    "gap/loss_val": "gap loss (val - train)",
-    "weights/l2": "||w||2",
-    "weights/l1": "||w||1",
-    "weights/zero_frac": "zero fraction",
-}
 
 # Hyperparameter columns every run declares, so that the experiment TensorBoard picks (it
 # takes one run's, arbitrarily) has them all, whichever kinds a log directory mixes.
 STRING, NUMBER = "DATA_TYPE_STRING", "DATA_TYPE_FLOAT64"
-COLUMNS = {
+DECLARED_HPARAMS = {
     "experiment": STRING, "regularizer": STRING,
     **{f"regularizer.{key}": NUMBER for key in hparam_keys()}, "optimizer": STRING,
     "optimizer.lr": NUMBER, "optimizer.momentum": NUMBER, "model": STRING,
@@ -80,9 +60,13 @@ def override_keys(overrides: list[str]) -> set[str]:
     return {item.split("=", 1)[0].lstrip("+~") for item in overrides}
 
 
-def metric_order(classification: bool) -> list[str]:
-    first = FIRST_METRICS["classification" if classification else "regression"]
-    return first + [tag for tag in FINAL_METRICS if tag not in first]
+def metric_columns(classification: bool) -> list[tuple[str, str]]:
+    """(tag, display name) of each metric column, the task's first five first. A tag the run
+    lacks (accuracy in regression) shows empty cells."""
+    columns = [(m.tag, m.label) for m in placed("hparams")]
+    first = HPARAMS_FIRST["classification" if classification else "regression"]
+    return sorted(columns, key=lambda column: first.index(column[0]) if column[0] in first
+                  else len(first))
 
 
 def write_hparams(writer, hparams: dict, completed: bool, overrides: list[str],
@@ -94,14 +78,14 @@ def write_hparams(writer, hparams: dict, completed: bool, overrides: list[str],
     from tensorboard.plugins.hparams import metadata as tags
     from tensorboard.plugins.hparams.plugin_data_pb2 import SessionEndInfo, SessionStartInfo
 
-    types = {**COLUMNS, **{n: type_name(v) for n, v in hparams.items() if n not in COLUMNS}}
+    types = {**DECLARED_HPARAMS,
+             **{n: type_name(v) for n, v in hparams.items() if n not in DECLARED_HPARAMS}}
     shown = SHOWN_HPARAMS | override_keys(overrides)
     experiment = api_pb2.Experiment(
         hparam_infos=[api_pb2.HParamInfo(name=n, type=api_pb2.DataType.Value(t), differs=n in shown)
                       for n, t in types.items()],
-        metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag),
-                                         display_name=FINAL_METRICS[tag])
-                      for tag in metric_order(classification)],
+        metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag), display_name=label)
+                      for tag, label in metric_columns(classification)],
     )
     start = SessionStartInfo(start_time_secs=started)
     for name, value in hparams.items():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from wdbench.errors import WdbenchError
+from wdbench.metrics.catalog import summary_keys
 from wdbench.report import aggregate, collect, markdown, plots, seeds, two_knobs
 from wdbench.report.versions import versions_line
 
@@ -76,7 +77,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     runs = collect.collect(paths, source)
     if runs.empty:
         raise WdbenchError(f"no run directories (with .hydra/config.yaml) under {paths}")
-    config_keys = [c for c in runs.columns if c not in collect.METRICS and c not in
+    config_keys = [c for c in runs.columns if c not in summary_keys() and c not in
                    ("run_dir", "status", "epochs", "wall_time", "error", "stack_members")]
     settings, knob_keys = aggregate.split_keys(runs, config_keys, list(knobs))
     keys = settings + knob_keys

@@ -11,9 +11,8 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from wdbench.config.compose import GROUPS, flatten
-from wdbench.outputs.summary import FINAL_KEYS
+from wdbench.metrics.catalog import summary_keys, summary_metrics
 
-METRICS = list(FINAL_KEYS.values())
 SKIP_DIRS = {".hydra", ".submitit", "checkpoints"}
 # A config key a run does not have at all (added to conf/ after it ran), unlike a null value.
 ABSENT = "<absent>"
@@ -60,7 +59,7 @@ def from_summary(run_dir: Path) -> dict:
     if not path.is_file():
         return {"status": "interrupted", "error": "no summary.json: the run did not finish"}
     summary = json.loads(path.read_text())
-    record = {key: summary.get(key) for key in METRICS}
+    record = {key: summary.get(key) for key in summary_keys()}
     record.update(status=summary.get("status"), epochs=summary.get("epochs"),
                   wall_time=summary.get("wall_time"), error=summary.get("error"))
     # A stacked member's wall_time is its share of the stack's; the stack ran members times it.
@@ -87,7 +86,7 @@ def from_events(run_dir: Path, max_epochs) -> dict:
     if table.empty:
         return {"status": "interrupted", "error": "no TensorBoard scalars"}
     last = table.iloc[-1]
-    record = {key: float(last[tag]) for tag, key in FINAL_KEYS.items() if tag in last}
+    record = {m.key: float(last[m.tag]) for m in summary_metrics() if m.tag in last}
     epochs = int(last["epoch"])
     if not all(math.isfinite(v) for v in record.values() if v is not None):
         status = "diverged"
@@ -120,7 +119,7 @@ def collect(paths, source: str = "summary") -> pd.DataFrame:
     config_keys = list(dict.fromkeys(key for config, _ in rows for key in config))
     frame = pd.DataFrame([{**{k: config.get(k, ABSENT) for k in config_keys}, **outcome}
                           for config, outcome in rows])
-    for key in METRICS:
+    for key in summary_keys():
         if key not in frame:
             frame[key] = float("nan")
     return frame

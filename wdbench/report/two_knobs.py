@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wdbench.metrics.catalog import higher_is_better
 from wdbench.report import heatmap, markdown
 from wdbench.report.aggregate import label
 from wdbench.report.seeds import edge_warning, interval_text, mean_interval
@@ -39,7 +40,7 @@ def numeric_x(frame: pd.DataFrame, x: str, whole: float = math.nan) -> pd.Series
 
 def choose_y(frame: pd.DataFrame, x: str, y: str, select: str) -> pd.DataFrame:
     """For each x: the y whose `select` (mean over the rows given) is best; its edge warning."""
-    maximise = select.endswith("acc")
+    maximise = higher_is_better(select)
     rows = []
     for x_value, group in frame.groupby("x", sort=True):
         group = group.dropna(subset=[select])

@@ -46,7 +46,7 @@ def finished_since(sweep_dir: Path, since: float) -> tuple[int, int]:
     return len(times), sum(t >= since for t in times)
 
 
-def progress_line(done: int, total: int, done_now: int, elapsed: float) -> str:
+def sweep_line(done: int, total: int, done_now: int, elapsed: float) -> str:
     line = f"[sweep] {done}/{total} jobs done"
     if 0 < done_now and done < total:
         left = elapsed / done_now * (total - done)
@@ -89,7 +89,7 @@ class SweepProgress(Callback):
             return
         done, done_now = finished_since(sweep_dir, plan["started"])
         elapsed = time.time() - plan["started"]
-        print(progress_line(done, plan["jobs"], done_now, elapsed), flush=True)
+        print(sweep_line(done, plan["jobs"], done_now, elapsed), flush=True)
 
     def on_multirun_end(self, config, **kwargs) -> None:
         ended_sweeps.append(Path(str(config.hydra.sweep.dir)))

@@ -11,15 +11,13 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-# (summary key, column title, format)
-COLUMNS = [
-    ("status", "status", "{}"),
-    ("test_loss", "test loss", "{:.4g}"),
-    ("test_acc", "test acc", "{:.4f}"),
-    ("gap_loss", "gap loss", "{:.4g}"),
-    ("gap_acc", "gap acc", "{:.4f}"),
-    ("weight_l2", "‖w‖", "{:.4g}"),
-]
+from wdbench.metrics.catalog import placed
+
+
+def result_columns() -> list[tuple[str, str, str]]:
+    """(summary key, column title, format): how each job ended, then its metrics."""
+    return [("status", "status", "{}")] + [(m.key, m.sweep_title, m.sweep_format)
+                                           for m in placed("sweep")]
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
@@ -61,7 +59,7 @@ def sweep_rows(sweep_dir: Path) -> tuple[list[str], list[dict]]:
     rows = []
     for (pairs, summary), job_dir in zip(jobs, job_dirs(sweep_dir)):
         row = {key: pairs.get(key, "") for key in keys}
-        row.update({key: summary.get(key) for key, _, _ in COLUMNS})
+        row.update({key: summary.get(key) for key, _, _ in result_columns()})
         row["job"] = os.path.relpath(job_dir, sweep_dir)
         rows.append(row)
     rows.sort(key=lambda row: [sort_value(row[k]) for k in keys])
@@ -70,7 +68,8 @@ def sweep_rows(sweep_dir: Path) -> tuple[list[str], list[dict]]:
 
 def shown_columns(keys: list[str], rows: list[dict]) -> list[tuple[str, str, str]]:
     """The swept keys, then the metric columns some job has (no accuracy for regression)."""
-    metrics = [c for c in COLUMNS if c[0] == "status" or any(r[c[0]] is not None for r in rows)]
+    metrics = [c for c in result_columns()
+               if c[0] == "status" or any(r[c[0]] is not None for r in rows)]
     return [(k, k, "{}") for k in keys] + metrics
 
 
@@ -100,7 +99,7 @@ def markdown_table(columns, rows) -> str:
 
 
 def write_csv(path: Path, keys: list[str], rows: list[dict]) -> None:
-    names = keys + [key for key, _, _ in COLUMNS] + ["job"]
+    names = keys + [key for key, _, _ in result_columns()] + ["job"]
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=names)
         writer.writeheader()
