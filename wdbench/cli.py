@@ -18,9 +18,9 @@ from wdbench.config.help import register_help_resolver
 from wdbench.config.messages import one_line
 from wdbench.config.swap import record_config, use_own_settings
 from wdbench.errors import ConfigError, WdbenchError
+from wdbench.outputs.files import RunDir
 from wdbench.outputs.run_names import register_name_resolvers
 from wdbench.outputs.rundir import RunDirTaken, claim, register_resolver, remove_refused
-from wdbench.outputs.summary import write_json_atomic
 from wdbench.regularizers import kind_info
 from wdbench.stacked.grid import group_jobs
 from wdbench.stacked.run import run_stack
@@ -59,7 +59,7 @@ def hydra_main(cfg: DictConfig):
         # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
         done = finished_summary(run_dir, overrides)
         if done is not None:
-            log.info("already %s, skipped: %s", done["status"], run_dir / "summary.json")
+            log.info("already %s, skipped: %s", done["status"], RunDir(run_dir).summary)
             return done.get("val_loss")
         share_threads(cfg, hydra_cfg)
         if cfg.sweep.vectorize:  # collected here, trained together after the sweep (main)
@@ -77,14 +77,14 @@ def hydra_main(cfg: DictConfig):
         return fail(err, run_dir, single,
                     summary={"status": "failed", "error": one_line(err), "overrides": overrides})
     except RunInterrupted as stop:  # a signal before training began: nothing to resume
-        write_json_atomic(run_dir / "summary.json", {"status": "interrupted", "checkpoint": None,
-                                                     "signal": stop.name, "overrides": overrides})
+        RunDir(run_dir).write_summary({"status": "interrupted", "checkpoint": None,
+                                       "signal": stop.name, "overrides": overrides})
         sys.exit(128 + stop.signum)
     except Exception as err:  # a bug: its traceback in wdbench.log; a sweep still goes on
         log.exception("unexpected error")
         summary = {"status": "failed", "error": unexpected(err), "overrides": overrides}
         if single:  # the traceback reaches the user too (main re-raises bugs)
-            write_json_atomic(run_dir / "summary.json", summary)
+            RunDir(run_dir).write_summary(summary)
             raise
         return fail(err, run_dir, single, summary=summary)
     if summary["status"] == "interrupted":  # the process is being stopped: so is the sweep
@@ -143,7 +143,7 @@ def fail(err: Exception, run_dir: Path, single: bool, summary: dict | None) -> N
         summary = None
     if summary is not None:
         try:
-            write_json_atomic(run_dir / "summary.json", summary)
+            RunDir(run_dir).write_summary(summary)
         except OSError:
             pass  # the directory itself is what failed; the message below says so
     print(f"error: {summary['error'] if summary else one_line(err)}", file=sys.stderr)

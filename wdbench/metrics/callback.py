@@ -14,7 +14,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from wdbench.internals import add_summary
 from wdbench.metrics.catalog import FINAL_METRICS, tag_of
 from wdbench.metrics.histograms import histogram_epochs, histogram_stats, write_histogram
-from wdbench.metrics.measures import bias_metrics, evaluate, member_parameters, weight_metrics
+from wdbench.metrics.measures import MEASURERS, evaluate, member_parameters
 from wdbench.metrics.rotation import rotation_metrics
 from wdbench.metrics.span import SpanMetrics
 from wdbench.training.ddp import mean_over_ranks
@@ -155,8 +155,8 @@ class EpochMetrics(pl.Callback):
         for m in live:
             weights, biases = parts[m]
             scalars.update({(m, k): member_value(v, m) for k, v in measured.items()})
-            scalars.update({(m, k): v for k, v in weight_metrics(weights).items()})
-            scalars.update({(m, k): v for k, v in bias_metrics(biases).items()})
+            for measure in MEASURERS:
+                scalars.update({(m, k): v for k, v in measure(weights, biases).items()})
             if due:
                 vectors.update({(m, tag): v for tag, v in histograms(weights).items()})
         flat, stats = to_host(scalars, vectors)  # one host sync for every member

@@ -13,7 +13,7 @@ ones), and the metrics start with test accuracy (or test loss in regression).
 
 import time
 
-from wdbench.config.compose import GROUPS
+from wdbench.config.compose import REPORTED_GROUPS
 from wdbench.internals import add_summary
 from wdbench.metrics.catalog import HPARAMS_FIRST, placed
 from wdbench.regularizers.registry import hparam_keys
@@ -47,7 +47,7 @@ def run_hparams(config: dict, choices: dict, status: str) -> dict:
         "trainer.max_epochs": (config.get("trainer") or {}).get("max_epochs"),
         "status": status,
     }
-    for group in GROUPS:
+    for group in REPORTED_GROUPS:
         hparams[group] = choices.get(group)
         for key, value in (config.get(group) or {}).items():
             if key not in NOT_HPARAMS:

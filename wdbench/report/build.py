@@ -8,6 +8,7 @@ import pandas as pd
 
 from wdbench.errors import WdbenchError
 from wdbench.metrics.catalog import summary_keys
+from wdbench.outputs.files import RunDir
 from wdbench.report import aggregate, collect, markdown, plots, seeds, two_knobs
 from wdbench.report.versions import versions_line
 
@@ -49,7 +50,7 @@ def busy_seconds(runs) -> float | None:
     stack's time."""
     spans = []
     for _, row in runs.iterrows():
-        path = Path(row["run_dir"]) / "summary.json"
+        path = RunDir(row["run_dir"]).summary
         wall_time = row.get("wall_time")
         if path.is_file() and isinstance(wall_time, float) and math.isfinite(wall_time):
             end = path.stat().st_mtime
@@ -107,7 +108,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     lines = [f"# {title}", ""]
     if command:
         lines += [f"`{command}`", ""]
-    reader = "TensorBoard event files" if source == "tensorboard" else "summary.json files"
+    reader = "TensorBoard event files" if source == "tensorboard" else f"{RunDir.SUMMARY} files"
     timing = ""
     if "wall_time" in runs and runs["wall_time"].notna().any():
         busy = busy_seconds(runs)

@@ -12,6 +12,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 
 from wdbench.internals import sweep_cross_product
+from wdbench.outputs.files import summaries_under
 from wdbench.outputs.run_names import PLAN_FILE
 
 SHOWN_FROM = 4  # jobs: smaller sweeps end before a progress line would help
@@ -42,7 +43,7 @@ def swept(hydra_node) -> list[str]:
 
 def finished_since(sweep_dir: Path, since: float) -> tuple[int, int]:
     """(jobs with a summary, of which written since `since`)."""
-    times = [p.stat().st_mtime for p in sweep_dir.rglob("summary.json")]
+    times = [p.stat().st_mtime for p in summaries_under(sweep_dir, recursive=True)]
     return len(times), sum(t >= since for t in times)
 
 
