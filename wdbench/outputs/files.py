@@ -9,6 +9,11 @@ from omegaconf import OmegaConf
 from wdbench.outputs.summary import write_json_atomic
 
 
+def located(name) -> property:
+    """The full path of the file `name` in a RunDir's directory, as a property."""
+    return property(lambda run: run.path / name, doc=f"the run's {name}")
+
+
 class RunDir:
     """One run's directory. The names are relative to it; the properties are full paths."""
 
@@ -25,37 +30,14 @@ class RunDir:
     def __init__(self, path):
         self.path = Path(path)
 
-    @property
-    def summary(self) -> Path:
-        return self.path / self.SUMMARY
-
-    @property
-    def history(self) -> Path:
-        return self.path / self.HISTORY
-
-    @property
-    def figure(self) -> Path:
-        return self.path / self.FIGURE
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.path / self.CHECKPOINT
-
-    @property
-    def claim(self) -> Path:
-        return self.path / self.CLAIM
-
-    @property
-    def overrides(self) -> Path:
-        return self.path / self.OVERRIDES
-
-    @property
-    def config(self) -> Path:
-        return self.path / self.CONFIG
-
-    @property
-    def hydra_config(self) -> Path:
-        return self.path / self.HYDRA_CONFIG
+    summary = located(SUMMARY)
+    history = located(HISTORY)
+    figure = located(FIGURE)
+    checkpoint = located(CHECKPOINT)
+    claim = located(CLAIM)
+    overrides = located(OVERRIDES)
+    config = located(CONFIG)
+    hydra_config = located(HYDRA_CONFIG)
 
     def read_summary(self) -> dict | None:
         """The summary, or None: never run, killed before it, or a partial file."""
