@@ -12,7 +12,7 @@ import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 
 from wdbench.internals import add_summary
-from wdbench.metrics.catalog import FINAL_METRICS, tag_of
+from wdbench.metrics.catalog import progress_tags, tag_of
 from wdbench.metrics.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics.measures import MEASURERS, evaluate, member_parameters
 from wdbench.metrics.rotation import rotation_metrics
@@ -250,7 +250,7 @@ def should_print(epoch: int, max_epochs: int) -> bool:
 def single_model_line(epoch: int, max_epochs: int, values: dict, train_seconds: list) -> str:
     """One model's epoch: the progress metrics of the catalogue, and the epoch's time."""
     parts = [f"epoch {epoch:>3}/{max_epochs}"]
-    for tag in (m.tag for m in FINAL_METRICS if m.progress):
+    for tag in progress_tags():
         if tag in values:
             parts.append(f"{tag.replace('/', ' ')} {values[tag]:.4g}")
     if train_seconds:

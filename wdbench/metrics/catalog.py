@@ -103,6 +103,10 @@ def per_layer_metrics() -> list[FinalMetric]:
     return [m for m in FINAL_METRICS if m.per_layer]
 
 
+def progress_tags() -> list[str]:
+    return [m.tag for m in FINAL_METRICS if m.progress]
+
+
 def summary_keys() -> list[str]:
     return [m.key for m in summary_metrics()]
 
