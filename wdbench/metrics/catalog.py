@@ -123,6 +123,11 @@ def higher_is_better(key: str) -> bool:
     return by_key(key).higher_is_better
 
 
+def test_metric_for(select: str) -> str:
+    """The test metric that goes with a selection metric: accuracy with accuracy, else loss."""
+    return "test_acc" if higher_is_better(select) else "test_loss"
+
+
 def bounds_of(key: str) -> tuple[float, float]:
     found = [m.bounds for m in FINAL_METRICS if m.key == key]
     return found[0] if found else UNBOUNDED

@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from wdbench.metrics.catalog import bounds_of, higher_is_better, placed
+from wdbench.metrics.catalog import bounds_of, higher_is_better, placed, test_metric_for
 from wdbench.report.collect import ABSENT
 from wdbench.report.seeds import mean_interval
 
@@ -109,7 +109,7 @@ def choose(table: pd.DataFrame, settings: list[str], knobs: list[str], select: s
     """Per setting: the configuration the validation metric picks, and the one the test metric
     would pick (only configurations whose runs all finished can be picked)."""
     maximise = higher_is_better(select)
-    test_metric = "test_acc" if maximise else "test_loss"
+    test_metric = test_metric_for(select)
     rows = []
     groups = table.groupby(settings, dropna=False, sort=True) if settings else [((), table)]
     for values, group in groups:

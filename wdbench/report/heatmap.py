@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from wdbench.metrics.catalog import by_key, higher_is_better
+from wdbench.metrics.catalog import by_key, higher_is_better, test_metric_for
 from wdbench.report.aggregate import label
 
 
@@ -89,7 +89,7 @@ def planes(table: pd.DataFrame, variants: list[str], x: str, y: str, select: str
     cells["x"] = numeric_x(cells, x)
     names = [label(row, variants) for _, row in cells.iterrows()] if variants else "all runs"
     cells["variant"] = names
-    test_metric = "test_acc" if higher_is_better(select) else "test_loss"
+    test_metric = test_metric_for(select)
     metrics = [test_metric] + (["test_acc"] if test_metric == "test_loss"
                                and cells["test_acc"].notna().any() else [])
     groups = list(cells.groupby("variant", sort=True))

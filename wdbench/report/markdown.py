@@ -4,7 +4,7 @@ import math
 
 import pandas as pd
 
-from wdbench.metrics.catalog import by_key, higher_is_better
+from wdbench.metrics.catalog import by_key, test_metric_for
 from wdbench.report.aggregate import chosen_details, table_metrics
 from wdbench.report.seeds import interval_text
 
@@ -98,7 +98,7 @@ def present(value, missing: str) -> str:
 def differences(runner_up: pd.DataFrame, settings: list[str], select: str) -> str:
     """The chosen configuration against the runner-up on validation: their paired difference
     (chosen - runner-up) with its 95% interval, and the warnings next to each choice."""
-    test_metric = "test_acc" if higher_is_better(select) else "test_loss"
+    test_metric = test_metric_for(select)
     titles = settings + ["runner-up", f"chosen − runner-up: {header(select)} [95% CI]",
                          f"chosen − runner-up: {header(test_metric)} [95% CI]", "seeds",
                          "warning"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from wdbench.metrics.catalog import UNBOUNDED, higher_is_better
+from wdbench.metrics.catalog import UNBOUNDED, higher_is_better, test_metric_for
 
 CONFIDENCE = 0.95
 # A percentile-type bootstrap interval never leaves the range of the resampled values: with
@@ -94,7 +94,7 @@ def runner_up_rows(runs, table, settings, knobs, select) -> pd.DataFrame:
     from it (on `select` and on the matching test metric) with its 95% interval, and a
     warning for every knob whose chosen value lies at an edge of its grid."""
     maximise = higher_is_better(select)
-    test_metric = "test_acc" if maximise else "test_loss"
+    test_metric = test_metric_for(select)
     keys = settings + knobs
     rows = []
     groups = table.groupby(settings, dropna=False, sort=True) if settings else [((), table)]
