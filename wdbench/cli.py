@@ -20,7 +20,7 @@ from wdbench.config.swap import record_config, use_own_settings
 from wdbench.errors import ConfigError, WdbenchError
 from wdbench.outputs.files import RunDir
 from wdbench.outputs.run_names import register_name_resolvers
-from wdbench.outputs.rundir import RunDirs, RunDirTaken, claim, register_resolver
+from wdbench.outputs.rundir import MadeRunDirs, RunDirTaken, claim, register_resolver
 from wdbench.sweep.jobs import finished_summary, share_threads
 from wdbench.training.ddp import check_one_process, launched_rank, quiet_child_logging
 from wdbench.training.failure import error_line, failed_summary, is_known, report_failure
@@ -39,7 +39,7 @@ class RunJob:
     job with one line and a summary that says "failed"; a single run then exits with 2, a
     sweep goes on with its other jobs (wdbench.sweep.jobs.FailedJobs ends it with 1)."""
 
-    def __init__(self, run_dirs: RunDirs):
+    def __init__(self, run_dirs: MadeRunDirs):
         self.run_dirs = run_dirs  # the run directories this command line made
 
     def __call__(self, cfg: DictConfig):
@@ -135,7 +135,7 @@ def main() -> None:
     # the garbage collector's full passes, which would pause a sweep of small runs again and again.
     gc.freeze()
     quiet_child_logging()
-    run_dirs = RunDirs()
+    run_dirs = MadeRunDirs()
     register_resolver(run_dirs)
     task = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
     try:

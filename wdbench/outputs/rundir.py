@@ -62,7 +62,7 @@ def missing_dirs(path: str) -> list[str]:
     return missing
 
 
-class RunDirs:
+class MadeRunDirs:
     """The run directories one command line made, behind `${wdbench_fresh_dir:...}` (cli.main
     creates one and registers it): a single run refused for a bad value takes its own away."""
 
@@ -114,7 +114,7 @@ def stamp() -> str:
     return time.strftime("%Y-%m-%d_%H-%M-%S")
 
 
-def register_resolver(run_dirs: RunDirs | None = None) -> None:
+def register_resolver(run_dirs: MadeRunDirs | None = None) -> None:
     """`${wdbench_fresh_dir:...}` in conf/config.yaml's hydra.run.dir and hydra.sweep.dir.
     Cached, and Hydra copies the cache into every sweep job, so each asks once per process.
     With `run_dirs`, the directories made are recorded there (it replaces any earlier one)."""
