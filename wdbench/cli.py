@@ -18,9 +18,9 @@ from wdbench.config.help import register_help_resolver
 from wdbench.config.messages import one_line
 from wdbench.config.swap import record_config, use_own_settings
 from wdbench.errors import ConfigError, WdbenchError
+from wdbench.outputs.files import RunDir
 from wdbench.outputs.run_names import register_name_resolvers
-from wdbench.outputs.rundir import RunDirs, RunDirTaken, claim, register_resolver
-from wdbench.outputs.summary import write_json_atomic
+from wdbench.outputs.rundir import MadeRunDirs, RunDirTaken, claim, register_resolver
 from wdbench.sweep.jobs import finished_summary, share_threads
 from wdbench.training.ddp import check_one_process, launched_rank, quiet_child_logging
 from wdbench.training.failure import error_line, failed_summary, is_known, report_failure
@@ -39,7 +39,7 @@ class RunJob:
     job with one line and a summary that says "failed"; a single run then exits with 2, a
     sweep goes on with its other jobs (wdbench.sweep.jobs.FailedJobs ends it with 1)."""
 
-    def __init__(self, run_dirs: RunDirs):
+    def __init__(self, run_dirs: MadeRunDirs):
         self.run_dirs = run_dirs  # the run directories this command line made
 
     def __call__(self, cfg: DictConfig):
@@ -53,7 +53,7 @@ class RunJob:
         try:
             return run_job(cfg, hydra_cfg, run_dir, overrides)
         except RunInterrupted as stop:  # a signal before training began: nothing to resume
-            write_json_atomic(run_dir / "summary.json", {
+            RunDir(run_dir).write_summary({
                 "status": "interrupted", "checkpoint": None, "signal": stop.name,
                 "overrides": overrides})
             sys.exit(128 + stop.signum)
@@ -69,7 +69,7 @@ class RunJob:
         if single and isinstance(err, ConfigError) and self.run_dirs.remove_refused(run_dir):
             summary = None
         if single and not is_known(err):  # a bug: its traceback reaches the user too
-            write_json_atomic(run_dir / "summary.json", summary)
+            RunDir(run_dir).write_summary(summary)
             raise err
         report_failure(line, run_dir, summary)
         if single:
@@ -87,7 +87,7 @@ def run_job(cfg: DictConfig, hydra_cfg, run_dir: Path, overrides: list[str]):
         # Re-running a sweep in the same sweep dir resumes it: finished jobs are not redone.
         done = finished_summary(run_dir, overrides)
         if done is not None:
-            log.info("already %s, skipped: %s", done["status"], run_dir / "summary.json")
+            log.info("already %s, skipped: %s", done["status"], RunDir(run_dir).summary)
             return done.get("val_loss")
         share_threads(cfg, hydra_cfg)
         if cfg.sweep.vectorize:
@@ -135,7 +135,7 @@ def main() -> None:
     # the garbage collector's full passes, which would pause a sweep of small runs again and again.
     gc.freeze()
     quiet_child_logging()
-    run_dirs = RunDirs()
+    run_dirs = MadeRunDirs()
     register_resolver(run_dirs)
     task = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
     try:

@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import open_dict
 
+from wdbench.outputs.files import summaries_under
 from wdbench.sweep.jobs import finished_jobs
 
 try:
@@ -41,7 +42,7 @@ if SlurmLauncher is not None:
         def finished(self, job_overrides, initial_job_idx):
             """(summaries of the jobs an earlier run of this sweep finished, by position;
             every job's (directory, overrides)), each job composed as its SLURM job will."""
-            if not any(Path(str(self.config.hydra.sweep.dir)).rglob("summary.json")):
+            if not summaries_under(Path(str(self.config.hydra.sweep.dir)), recursive=True):
                 return {}, []  # a new sweep: nothing to compose
             jobs = []
             try:

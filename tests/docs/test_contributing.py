@@ -4,52 +4,36 @@ page's two commands run there through the real command line."""
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.runs import REPO
+from tests.helpers.contributing import copy_package, section, section_commands
+from tests.helpers.contributing import run_in as run
 
 FILE_BLOCK = re.compile(r"```(?:python|yaml)\n# (\S+)\n(.*?)```", re.DOTALL)
-COMMAND_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+HEADING = "A new regulariser kind: its class and its YAML"
 METRICS = ("train_loss", "test_loss", "gap_loss", "weight_l2", "weight_l1")
 
 
 def example_files() -> dict[str, str]:
-    text = (REPO / "CONTRIBUTING.md").read_text()
-    return {path: f"# {path}\n{body}" for path, body in FILE_BLOCK.findall(text)}
+    return {path: f"# {path}\n{body}" for path, body in FILE_BLOCK.findall(section(HEADING))}
 
 
 def example_commands() -> list[list[str]]:
-    text = (REPO / "CONTRIBUTING.md").read_text()
-    return [line.split() for block in COMMAND_BLOCK.findall(text)
-            for line in block.splitlines() if line.startswith("python -m wdbench")]
+    return section_commands(HEADING)
 
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory) -> Path:
     """The package, its configs and Hydra plugins copied, with the example's two files."""
-    root = tmp_path_factory.mktemp("contributor")
-    ignore = shutil.ignore_patterns("__pycache__")
-    for part in ("wdbench", "conf", "hydra_plugins"):
-        shutil.copytree(REPO / part, root / part, ignore=ignore)
+    root = copy_package(tmp_path_factory.mktemp("contributor"))
     for path, text in example_files().items():
         assert not (root / path).exists(), f"{path} would replace a file of the package"
         (root / path).write_text(text)
     return root
-
-
-def run(root: Path, command: list[str], run_dir: str) -> subprocess.CompletedProcess:
-    """`python -m wdbench ...` in the copy, which is first on the path."""
-    assert command[:3] == ["python", "-m", "wdbench"]
-    where = "hydra.sweep.dir" if "-m" in command[3:] else "hydra.run.dir"
-    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, *command[1:], "threads=1", "metrics.figure=false",
-                           f"{where}={run_dir}"], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
 
 
 def test_the_page_shows_a_class_a_yaml_and_two_commands():

@@ -13,7 +13,8 @@ import torch
 
 from tests.helpers.ddp import SYNTHETIC, weights
 from tests.helpers.runs import run_cli, run_config, run_main
-from wdbench.outputs.rundir import CLAIM_FILE, RunDirTaken, claim
+from wdbench.outputs.files import RunDir
+from wdbench.outputs.rundir import RunDirTaken, claim
 from wdbench.training.ddp import TOKEN_ENV
 
 DDP = ["trainer.devices=2", "trainer.strategy=ddp", "trainer.accelerator=cpu", "threads=1"]
@@ -136,7 +137,7 @@ def test_a_rank_joins_only_its_own_runs_directory(tmp_path, monkeypatch):
     monkeypatch.delenv("LOCAL_RANK", raising=False)
     monkeypatch.delenv(TOKEN_ENV, raising=False)  # so that claim's token goes with the test
     claim(tmp_path)
-    marker = (tmp_path / CLAIM_FILE).read_text()
+    marker = (tmp_path / RunDir.CLAIM).read_text()
     token = os.environ[TOKEN_ENV]
     assert json.loads(marker)["token"] == token
     monkeypatch.setenv("LOCAL_RANK", "1")
@@ -144,8 +145,8 @@ def test_a_rank_joins_only_its_own_runs_directory(tmp_path, monkeypatch):
     monkeypatch.setenv(TOKEN_ENV, "another run's token")
     with pytest.raises(RunDirTaken, match="not the one of the DDP run that started this rank"):
         claim(tmp_path)
-    assert (tmp_path / CLAIM_FILE).read_text() == marker
-    assert sorted(p.name for p in tmp_path.iterdir()) == [CLAIM_FILE]
+    assert (tmp_path / RunDir.CLAIM).read_text() == marker
+    assert sorted(p.name for p in tmp_path.iterdir()) == [RunDir.CLAIM]
 
 
 def test_a_stranger_rank_is_refused_from_the_command_line(tmp_path):

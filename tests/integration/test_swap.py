@@ -12,12 +12,13 @@ from omegaconf import OmegaConf
 
 from tests.helpers.runs import run_main
 from wdbench.config.compose import CONF_DIR
-from wdbench.config.swap import GROUPS, use_own_settings
+from wdbench.config.swap import OWN_SETTINGS_GROUPS, use_own_settings
 from wdbench.config.validate import check_optimizer
 from wdbench.errors import ConfigError
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
-OPTIONS = [(group, p.stem) for group in GROUPS for p in sorted((CONF_DIR / group).glob("*.yaml"))]
+OPTIONS = [(group, p.stem) for group in OWN_SETTINGS_GROUPS
+           for p in sorted((CONF_DIR / group).glob("*.yaml"))]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,8 @@ def test_every_option_of_every_group_runs_with_its_own_settings(hydra_initialise
     for group, option in OPTIONS:
         cfg = composed([f"+experiment={experiment}", f"{group}={option}"])
         check_builds(cfg)
-        for other in GROUPS:  # the groups not picked keep the experiment's settings (another
+        # the groups not picked keep the experiment's settings (another
+        for other in OWN_SETTINGS_GROUPS:
             if other != group and group not in ("data", "model"):  # data or model: other tuning
                 assert cfg.get(other) == own.get(other), (group, option, other)
         if option == own.hydra.runtime.choices[group]:

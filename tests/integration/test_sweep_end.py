@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 from tests.helpers.runs import main_in_process, run_cli, run_main
-from wdbench.outputs.rundir import CLAIM_FILE
-from wdbench.sweep.progress import progress_line
+from wdbench.outputs.files import RunDir
+from wdbench.sweep.progress import sweep_line
 
 SHORT = ["trainer.max_epochs=2", "threads=1"]
 
@@ -101,7 +101,7 @@ def test_parallel_workers_report_progress_too(tmp_path):
 ])
 def test_time_left_is_the_rate_so_far_times_the_jobs_left(done, total, done_now, elapsed,
                                                           expected):
-    assert progress_line(done, total, done_now, elapsed) == expected
+    assert sweep_line(done, total, done_now, elapsed) == expected
 
 
 def test_a_second_sweep_in_the_same_process_starts_clean(tmp_path, monkeypatch, capsys):
@@ -127,7 +127,7 @@ def test_a_job_that_can_write_no_summary_still_fails_the_sweep(tmp_path, monkeyp
     assert main_in_process(sweep, monkeypatch, capsys)[0] == 0
     [held] = [p.parent for p in (tmp_path / "s").glob("seed=1*/summary.json")]
     (held / "summary.json").unlink()  # unfinished, and its claim is this live process's
-    (held / CLAIM_FILE).write_text(json.dumps({"pid": os.getpid(), "host": platform.node()}))
+    RunDir(held).claim.write_text(json.dumps({"pid": os.getpid(), "host": platform.node()}))
     code, _, err = main_in_process(sweep, monkeypatch, capsys)
     assert code == 1 and "already belongs to another run" in err
     last = err.splitlines()[-1]

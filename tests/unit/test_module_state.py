@@ -10,9 +10,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*(ROOT / "wdbench").rglob("*.py"), *(ROOT / "hydra_plugins").rglob("*.py")])
 CONTAINERS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
 CONSTRUCTORS = {"list", "dict", "set", "defaultdict", "OrderedDict", "deque", "Counter"}
-# Filled once, as the package is imported (`@register` on each class): which kinds exist,
-# the same in every process, never what a run did.
-IMPORT_TIME_REGISTRIES = {"wdbench/regularizers/registry.py: KINDS"}
+# Filled once, as the package is imported (`@register` on each regulariser class,
+# `@measurer` on each measurement): what exists, the same in every process, never what a run
+# did.
+IMPORT_TIME_REGISTRIES = {"wdbench/regularizers/registry.py: KINDS",
+                          "wdbench/metrics/measures.py: MEASURERS"}
 MUTATORS = {"append", "extend", "insert", "add", "update", "pop", "popitem", "remove",
             "discard", "clear", "setdefault", "appendleft", "extendleft"}
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wdbench.metrics.catalog import bounds_of
 from wdbench.report.seeds import (
     MIN_BOOTSTRAP,
-    RANGES,
     edge_warning,
     mean_interval,
     paired_difference,
@@ -90,7 +90,7 @@ def test_two_seeds_give_no_interval():
     """Student's t from 2 values is mean ± 12.7 · |x1 - x2| / 2: for test losses 0.3 and 1.2,
     [-5.0, 6.5]; the report says there is no interval instead."""
     assert stats.t.ppf(0.975, 1) > 12.7
-    low, high, method = mean_interval([0.3, 1.2], RANGES["test_loss"])
+    low, high, method = mean_interval([0.3, 1.2], bounds_of("test_loss"))
     assert math.isnan(low) and math.isnan(high) and method == "too few"
 
 
@@ -101,10 +101,10 @@ def test_an_interval_never_leaves_what_the_metric_can_be():
     for values, metric in ((losses, "test_loss"), (accuracies, "test_acc")):
         x = np.array(values)
         half = stats.t.ppf(0.975, 2) * x.std(ddof=1) / math.sqrt(3)
-        low, high, method = mean_interval(values, RANGES[metric])
-        lowest, highest = RANGES[metric]
+        low, high, method = mean_interval(values, bounds_of(metric))
+        lowest, highest = bounds_of(metric)
         assert method == "t" and lowest <= low < high <= highest
         assert math.isclose(low, max(x.mean() - half, lowest), rel_tol=1e-9, abs_tol=0)
         assert math.isclose(high, min(x.mean() + half, highest), rel_tol=1e-9)
-    assert mean_interval(losses, RANGES["test_loss"])[0] == 0.0  # t alone: below 0
-    assert mean_interval(accuracies, RANGES["test_acc"])[1] == 1.0  # t alone: above 1
+    assert mean_interval(losses, bounds_of("test_loss"))[0] == 0.0  # t alone: below 0
+    assert mean_interval(accuracies, bounds_of("test_acc"))[1] == 1.0  # t alone: above 1

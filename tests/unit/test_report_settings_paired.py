@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from wdbench.report.aggregate import TABLE_METRICS, aggregate
+from wdbench.report.aggregate import aggregate, averaged_metrics
 from wdbench.report.settings_paired import compare, markdown_table
 
 # Student's t quantile t_{0.975, 2} from printed tables: 3 seeds give 2 degrees of freedom.
@@ -28,7 +28,7 @@ def made_up_runs() -> pd.DataFrame:
     rows = []
     for (optimizer, strength), (val, test) in SEED_VALUES.items():
         for seed in range(3):
-            row = {m: math.nan for m in TABLE_METRICS + ("val_acc", "train_loss", "train_acc")}
+            row = {m: math.nan for m in averaged_metrics()}
             row.update({"optimizer": optimizer, "regularizer.strength": strength, "seed": seed,
                         "status": "completed", "val_loss": val[seed], "test_loss": test[seed]})
             rows.append(row)

@@ -7,12 +7,12 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, open_dict
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-GROUPS = ("data", "model", "regularizer", "optimizer")  # named in reports by their option
+REPORTED_GROUPS = ("data", "model", "regularizer", "optimizer")  # named by their option
 
 
 def group_choices(hydra_choices) -> dict[str, str | None]:
     """Each group's option, from Hydra's runtime.choices."""
-    return {group: hydra_choices.get(group) for group in GROUPS}
+    return {group: hydra_choices.get(group) for group in REPORTED_GROUPS}
 
 
 def compose_run(overrides: list[str]) -> tuple[DictConfig, dict]:

@@ -16,7 +16,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from wdbench.errors import ConfigError
 
 ABSENT = object()
-GROUPS = ("data", "model", "regularizer", "optimizer", "scheduler")
+# The groups whose option, picked on the command line, brings its own settings.
+OWN_SETTINGS_GROUPS = ("data", "model", "regularizer", "optimizer", "scheduler")
 
 
 def use_own_settings(cfg: DictConfig, overrides: list[str], choices) -> list[str]:
@@ -28,11 +29,12 @@ def use_own_settings(cfg: DictConfig, overrides: list[str], choices) -> list[str
     if not experiment:
         return []  # without an experiment every value already is the option's own
     base = experiment_choices(experiment)
-    typed = {o.key_or_group for o in parsed if o.key_or_group in GROUPS and not o.is_delete()}
-    swapped = [g for g in GROUPS if g in typed and choices.get(g) != base.get(g)]
+    groups = OWN_SETTINGS_GROUPS
+    typed = {o.key_or_group for o in parsed if o.key_or_group in groups and not o.is_delete()}
+    swapped = [g for g in groups if g in typed and choices.get(g) != base.get(g)]
     if not swapped:
         return []
-    own = options_alone(tuple((g, choices[g]) for g in GROUPS if choices.get(g) is not None))
+    own = options_alone(tuple((g, choices[g]) for g in groups if choices.get(g) is not None))
     with open_dict(cfg):
         for group in swapped:
             node = OmegaConf.create(own[group])

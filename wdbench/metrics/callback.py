@@ -12,8 +12,9 @@ import torch
 from tensorboard.compat.proto.summary_pb2 import Summary
 
 from wdbench.internals import add_summary
+from wdbench.metrics.catalog import progress_tags, tag_of
 from wdbench.metrics.histograms import histogram_epochs, histogram_stats, write_histogram
-from wdbench.metrics.measures import bias_metrics, evaluate, member_parameters, weight_metrics
+from wdbench.metrics.measures import MEASURERS, evaluate, member_parameters
 from wdbench.metrics.rotation import rotation_metrics
 from wdbench.metrics.span import SpanMetrics
 from wdbench.training.ddp import mean_over_ranks
@@ -154,8 +155,8 @@ class EpochMetrics(pl.Callback):
         for m in live:
             weights, biases = parts[m]
             scalars.update({(m, k): member_value(v, m) for k, v in measured.items()})
-            scalars.update({(m, k): v for k, v in weight_metrics(weights).items()})
-            scalars.update({(m, k): v for k, v in bias_metrics(biases).items()})
+            for measure in MEASURERS:
+                scalars.update({(m, k): v for k, v in measure(weights, biases).items()})
             if due:
                 vectors.update({(m, tag): v for tag, v in histograms(weights).items()})
         flat, stats = to_host(scalars, vectors)  # one host sync for every member
@@ -176,12 +177,13 @@ class EpochMetrics(pl.Callback):
         if diverged:
             module.diverged(diverged, epoch)
         elif should_print(epoch, trainer.max_epochs):
-            log.info(self.progress_line(epoch, trainer.max_epochs))
+            log.info(self.epoch_line(epoch, trainer.max_epochs))
 
-    def progress_line(self, epoch: int, max_epochs: int) -> str:
+    def epoch_line(self, epoch: int, max_epochs: int) -> str:
+        """The progress line of an epoch: one model's metrics, or each live member's score."""
         if len(self.histories) == 1:
-            return progress_line(epoch, max_epochs, self.history[-1], self.train_seconds)
-        key = "acc/test" if self.data.task == "classification" else "loss/test"
+            return single_model_line(epoch, max_epochs, self.history[-1], self.train_seconds)
+        key = tag_of("test_acc" if self.data.task == "classification" else "test_loss")
         live = [h[-1][key] for h, d in zip(self.histories, self.diverged_epochs) if d is None]
         seconds = f"  {self.train_seconds[-1]:.2f}s/epoch" if self.train_seconds else ""
         shown = " ".join(f"{v:.4g}" for v in live)
@@ -245,11 +247,12 @@ def should_print(epoch: int, max_epochs: int) -> bool:
     return epoch <= 1 or epoch == max_epochs or epoch % every == 0
 
 
-def progress_line(epoch: int, max_epochs: int, values: dict, train_seconds: list) -> str:
+def single_model_line(epoch: int, max_epochs: int, values: dict, train_seconds: list) -> str:
+    """One model's epoch: the progress metrics of the catalogue, and the epoch's time."""
     parts = [f"epoch {epoch:>3}/{max_epochs}"]
-    for key in ("loss/train", "loss/val", "loss/test", "acc/train", "acc/test", "weights/l2"):
-        if key in values:
-            parts.append(f"{key.replace('/', ' ')} {values[key]:.4g}")
+    for tag in progress_tags():
+        if tag in values:
+            parts.append(f"{tag.replace('/', ' ')} {values[tag]:.4g}")
     if train_seconds:
         parts.append(f"{train_seconds[-1]:.2f}s/epoch")
     return "  ".join(parts)

@@ -9,6 +9,15 @@ from torch import nn
 
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating; big chunks, few Python steps
 SMALL = 1e-3  # |w| below this counts as "small" (near-sparse) in weights/small_frac
+# What is measured of each live member every measured epoch: functions of its (regularised
+# weights, unregularised biases), each a list of (name, tensor), returning {tag: device tensor}.
+MEASURERS = []
+
+
+def measurer(measure):
+    """Register a measurement of a member's parameters (a decorator)."""
+    MEASURERS.append(measure)
+    return measure
 
 
 @torch.no_grad()
@@ -102,3 +111,13 @@ def bias_metrics(named_biases: list[tuple[str, torch.Tensor]]) -> dict[str, torc
     for name, param in named_biases:
         metrics[f"bias/l2_layer/{name}"] = param.detach().norm()
     return metrics
+
+
+@measurer
+def weight_norms(weights, biases) -> dict[str, torch.Tensor]:
+    return weight_metrics(weights)
+
+
+@measurer
+def bias_norms(weights, biases) -> dict[str, torch.Tensor]:
+    return bias_metrics(biases)

@@ -7,15 +7,15 @@ import math
 from pathlib import Path
 
 from wdbench.internals import add_summary
+from wdbench.metrics.catalog import by_key
 
-LOSS_STYLES = {"train": "-", "val": "--", "test": "-"}
+LOSS_STYLES = {"train_loss": "-", "val_loss": "--", "test_loss": "-"}
 # 7 x 3 inches at 140 dpi: about as many pixels as before, and text at 10 pt that reads as
 # about 9 pt where a page or TensorBoard's image card shows the figure 6.5 inches wide.
 INCHES, DPI = (7.0, 3.0), 140
 TEXT_PT, TITLE_PT = 10, 11
 # The first layer's weight inside the span of the training inputs and orthogonal to it.
-SPLIT_STYLES = {"weights/l2_span": ("--", "tab:green", "in span of inputs (1st layer)"),
-                "weights/l2_null": (":", "tab:red", "orthogonal to it (1st layer)")}
+SPLIT_STYLES = {"weight_l2_span": ("--", "tab:green"), "weight_l2_null": (":", "tab:red")}
 
 
 def series(history: list[dict], key: str) -> list[float]:
@@ -36,19 +36,21 @@ def curves_figure(history: list[dict], title: str):
     FigureCanvasAgg(figure)
     loss_axes, norm_axes = figure.subplots(1, 2)
     epochs = [row["epoch"] for row in history]
-    for split, style in LOSS_STYLES.items():
-        if any(f"loss/{split}" in row for row in history):
-            values = [v if v > 0 else math.nan for v in series(history, f"loss/{split}")]
-            loss_axes.plot(epochs, values, style, label=split)
+    for key, style in LOSS_STYLES.items():
+        tag = by_key(key).tag
+        if any(tag in row for row in history):
+            values = [v if v > 0 else math.nan for v in series(history, tag)]
+            loss_axes.plot(epochs, values, style, label=key.split("_")[0])
     loss_axes.set(yscale="log")
     loss_axes.legend(fontsize=TEXT_PT)
-    norms = series(history, "weights/l2")
+    norms = series(history, by_key("weight_l2").tag)
     norm_axes.plot(epochs, norms, color="tab:purple", label="||w||")
     drawn = list(norms)
-    for key, style in SPLIT_STYLES.items():
-        if any(key in row for row in history):
-            part = series(history, key)
-            norm_axes.plot(epochs, part, style[0], color=style[1], label=style[2])
+    for key, (style, colour) in SPLIT_STYLES.items():
+        metric = by_key(key)
+        if any(metric.tag in row for row in history):
+            part = series(history, metric.tag)
+            norm_axes.plot(epochs, part, style, color=colour, label=metric.label)
             drawn += part
     if len(norm_axes.lines) > 1:
         norm_axes.legend(fontsize=TEXT_PT)

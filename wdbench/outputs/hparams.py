@@ -17,32 +17,12 @@ value still (the plugin's data API returns them all).
 import time
 from pathlib import Path
 
-from wdbench.config.compose import GROUPS
+from wdbench.config.compose import REPORTED_GROUPS
 from wdbench.internals import add_summary
-from wdbench.outputs.run_names import find_plan, swept_keys
+from wdbench.metrics.catalog import HPARAMS_FIRST, placed
+from wdbench.outputs.run_names import find_plan, planned_swept_keys
 
 NOT_HPARAMS = {"_target_", "_partial_", "root", "download"}  # plumbing, not hyperparameters
-
-# Metric columns: tag -> display name. Missing tags (accuracy in regression) show empty cells.
-FIRST_METRICS = {
-    "classification": ["acc/test", "loss/test", "gap/acc", "acc/train", "weights/l2"],
-    "regression": ["loss/test", "loss/train", "gap/loss", "loss/val", "weights/l2"],
-}
-FINAL_METRICS = {
-    "acc/test": "test accuracy",
-    "loss/test": "test loss",
-    "acc/val": "val accuracy",
-    "loss/val": "val loss",
-    "acc/train": "train accuracy",
-    "loss/train": "train loss",
-    "gap/acc": "gap acc (train - test)",
-    "gap/loss": "gap loss (test - train)",
-    "gap/acc_val": "gap acc (train - val)",
-    "gap/loss_val": "gap loss (val - train)",
-    "weights/l2": "||w||2",
-    "weights/l1": "||w||1",
-    "weights/zero_frac": "zero fraction",
-}
 
 # The columns every run declares, whatever its command line: TensorBoard takes one run's
 # experiment (arbitrarily) for a whole log directory.
@@ -64,7 +44,7 @@ def run_hparams(config: dict, choices: dict, status: str) -> dict:
         "trainer.max_epochs": (config.get("trainer") or {}).get("max_epochs"),
         "status": status,
     }
-    for group in GROUPS:
+    for group in REPORTED_GROUPS:
         hparams[group] = choices.get(group)
         for key, value in (config.get(group) or {}).items():
             if key not in NOT_HPARAMS:
@@ -80,7 +60,7 @@ def override_keys(overrides: list[str]) -> set[str]:
 def compared_keys(run_dir: Path, overrides: list[str]) -> set[str]:
     """A sweep's swept keys; a single run's keys typed on the command line."""
     sweep_dir = find_plan(Path(run_dir))
-    return set(swept_keys(sweep_dir)) if sweep_dir else override_keys(overrides)
+    return set(planned_swept_keys(sweep_dir)) if sweep_dir else override_keys(overrides)
 
 
 def declared_columns(hparams: dict, compared: set[str]) -> dict[str, str]:
@@ -90,9 +70,13 @@ def declared_columns(hparams: dict, compared: set[str]) -> dict[str, str]:
     return {**COMPARED, **{name: type_name(hparams[name]) for name in keys}}
 
 
-def metric_order(classification: bool) -> list[str]:
-    first = FIRST_METRICS["classification" if classification else "regression"]
-    return first + [tag for tag in FINAL_METRICS if tag not in first]
+def metric_columns(classification: bool) -> list[tuple[str, str]]:
+    """(tag, display name) of each metric column, the task's first five first. A tag the run
+    lacks (accuracy in regression) shows empty cells."""
+    columns = [(m.tag, m.label) for m in placed("hparams")]
+    first = HPARAMS_FIRST["classification" if classification else "regression"]
+    return sorted(columns, key=lambda column: first.index(column[0]) if column[0] in first
+                  else len(first))
 
 
 def write_hparams(writer, hparams: dict, completed: bool, compared: set[str],
@@ -109,9 +93,8 @@ def write_hparams(writer, hparams: dict, completed: bool, compared: set[str],
         hparam_infos=[api_pb2.HParamInfo(name=n, type=api_pb2.DataType.Value(t),
                                          differs=n in compared)
                       for n, t in declared_columns(hparams, compared).items()],
-        metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag),
-                                         display_name=FINAL_METRICS[tag])
-                      for tag in metric_order(classification)],
+        metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag), display_name=label)
+                      for tag, label in metric_columns(classification)],
     )
     start = SessionStartInfo(start_time_secs=started)
     for name, value in hparams.items():

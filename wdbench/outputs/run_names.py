@@ -53,7 +53,8 @@ def find_plan(job_dir: Path) -> Path | None:
     return None
 
 
-def swept_keys(sweep_dir: str) -> list[str]:
+def planned_swept_keys(sweep_dir: str) -> list[str]:
+    """The keys the sweep's plan says take several values (see sweep/progress.py)."""
     try:
         return json.loads((Path(sweep_dir) / PLAN_FILE).read_text()).get("swept", [])
     except (OSError, ValueError):
@@ -66,7 +67,7 @@ def job_dir(sweep_dir: str, *, _root_) -> str:
     hydra = _root_.hydra
     exclude = set(hydra.job.config.override_dirname.exclude_keys)
     parsed = OverridesParser.create().parse_overrides(list(hydra.overrides.task))
-    swept = swept_keys(sweep_dir)
+    swept = planned_swept_keys(sweep_dir)
     lines = [(o.key_or_group, o.input_line) for o in parsed if o.key_or_group not in exclude]
 
     def order(item):

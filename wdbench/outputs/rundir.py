@@ -11,6 +11,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from wdbench.errors import WdbenchError
+from wdbench.outputs.files import RunDir
 from wdbench.training.ddp import (
     TOKEN_ENV,
     launched_rank,
@@ -20,7 +21,6 @@ from wdbench.training.ddp import (
     started_apart,
 )
 
-CLAIM_FILE = ".wdbench-run"  # who owns the directory: pid, host, start time, token
 RESOLVER = "wdbench_fresh_dir"
 STAMP_RESOLVER = "wdbench_stamp"
 
@@ -62,7 +62,7 @@ def missing_dirs(path: str) -> list[str]:
     return missing
 
 
-class RunDirs:
+class MadeRunDirs:
     """The run directories one command line made, behind `${wdbench_fresh_dir:...}` (cli.main
     creates one and registers it): a single run refused for a bad value takes its own away."""
 
@@ -114,7 +114,7 @@ def stamp() -> str:
     return time.strftime("%Y-%m-%d_%H-%M-%S")
 
 
-def register_resolver(run_dirs: RunDirs | None = None) -> None:
+def register_resolver(run_dirs: MadeRunDirs | None = None) -> None:
     """`${wdbench_fresh_dir:...}` in conf/config.yaml's hydra.run.dir and hydra.sweep.dir.
     Cached, and Hydra copies the cache into every sweep job, so each asks once per process.
     With `run_dirs`, the directories made are recorded there (it replaces any earlier one)."""
@@ -129,10 +129,7 @@ def owner_has_ended(owner: dict, run_dir: Path) -> bool:
     """The run that claimed `run_dir` is over without a result: its summary says failed or
     interrupted, or it left none and its process is gone from this host. A completed or
     diverged run, or one still running, keeps its directory."""
-    try:
-        status = json.loads((run_dir / "summary.json").read_text()).get("status")
-    except (OSError, ValueError):
-        status = None
+    status = RunDir(run_dir).status()
     if status is not None:
         return status in ("failed", "interrupted")
     if owner.get("host") != platform.node() or owner.get("pid") == os.getpid():
@@ -151,7 +148,7 @@ def claim(run_dir: Path, wait_s: float = 0) -> None:
     hydra.run.dir used twice, or a sweep that lists the same job twice). A DDP rank other
     than 0 joins its own run's directory and writes nothing (wdbench/training/ddp.py); one that its
     launcher started waits up to `wait_s` seconds for rank 0's claim."""
-    marker = Path(run_dir) / CLAIM_FILE
+    marker = RunDir(run_dir).claim
     if launched_rank() > 0 and started_apart():
         os.environ[TOKEN_ENV] = wait_for_owner(marker, wait_s).get("token", "")
         return

@@ -7,31 +7,7 @@ import platform
 import tempfile
 from pathlib import Path
 
-# TensorBoard tag -> summary key, for the final epoch's values.
-FINAL_KEYS = {
-    "loss/train": "train_loss",
-    "loss/val": "val_loss",
-    "loss/test": "test_loss",
-    "gap/loss": "gap_loss",
-    "acc/train": "train_acc",
-    "acc/val": "val_acc",
-    "acc/test": "test_acc",
-    "gap/acc": "gap_acc",
-    "weights/l2": "weight_l2",
-    "weights/l2_span": "weight_l2_span",
-    "weights/l2_null": "weight_l2_null",
-    "weights/l1": "weight_l1",
-    "weights/zero_frac": "weight_zero_frac",
-    "weights/small_frac": "weight_small_frac",
-    "weights/max_abs": "weight_max_abs",
-    "bias/l2": "bias_l2",
-}
-LAYER_PREFIX = "weights/l2_layer/"
-# Per-parameter final values beside layer_l2: summary key -> tag prefix.
-LAYER_KEYS = {"layer_spectral": "weights/spectral_layer/", "bias_layer_l2": "bias/l2_layer/",
-              "layer_effective_lr": "weights/effective_lr_layer/",
-              "layer_angular_update": "weights/angular_update_layer/",
-              "layer_angular_update_predicted": "weights/angular_update_predicted_layer/"}
+from wdbench.metrics.catalog import per_layer_metrics, summary_metrics
 
 
 def finite_or_none(value):
@@ -44,9 +20,9 @@ def per_layer(last: dict, prefix: str) -> dict:
 
 
 def final_metrics(last: dict) -> dict:
-    metrics = {key: finite_or_none(last[tag]) for tag, key in FINAL_KEYS.items() if tag in last}
-    metrics["layer_l2"] = per_layer(last, LAYER_PREFIX)
-    metrics.update({key: per_layer(last, prefix) for key, prefix in LAYER_KEYS.items()})
+    """The last epoch's value of each summary metric, then each per-layer dictionary."""
+    metrics = {m.key: finite_or_none(last[m.tag]) for m in summary_metrics() if m.tag in last}
+    metrics.update({m.key: per_layer(last, m.tag) for m in per_layer_metrics()})
     return metrics
 
 

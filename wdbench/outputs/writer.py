@@ -11,13 +11,12 @@ import pytorch_lightning as pl
 import torch
 
 from wdbench.outputs.figure import save_curves
+from wdbench.outputs.files import RunDir
 from wdbench.outputs.hparams import compared_keys, run_hparams, write_hparams
-from wdbench.outputs.summary import build_summary, median, write_json_atomic
+from wdbench.outputs.summary import build_summary, median
 from wdbench.training.interrupt import RunInterrupted, interruption_summary
-from wdbench.training.resume import CHECKPOINT
 
 log = logging.getLogger("wdbench")
-FIGURE_FILE = "curves.png"
 
 
 def run_title(hparams: dict) -> str:
@@ -79,7 +78,7 @@ class RunWriter(pl.Callback):
                           compared_keys(job.run_dir, job.overrides), "acc/test" in history[-1],
                           self.started, step=last_epoch)
         if config["metrics"]["figure"]:
-            save_curves(history, run_title(hparams), Path(self.jobs[member].run_dir) / FIGURE_FILE,
+            save_curves(history, run_title(hparams), RunDir(self.jobs[member].run_dir).figure,
                         writer, last_epoch)
 
     def write_results(self, trainer, module, threads: int, wall_time: float,
@@ -94,12 +93,13 @@ class RunWriter(pl.Callback):
         writes = trainer.is_global_zero  # under DDP the other ranks write nothing
         for m, job in enumerate(self.jobs):
             run_dir = Path(job.run_dir)
+            files = RunDir(run_dir)
             history = self.metrics.histories[m]
             if interrupted is None:  # every rank calls it; Lightning's rank 0 writes
-                save_checkpoint(trainer, module, m, run_dir / CHECKPOINT, self.configs[m],
+                save_checkpoint(trainer, module, m, files.checkpoint, self.configs[m],
                                 history)
             if writes:
-                write_history(run_dir / "history.csv", history)
+                write_history(files.history, history)
             status = self.status(m, interrupted)
             extra = {"stacked": {"members": members, "member": m,
                                  "stack_seconds_per_epoch": median(self.metrics.train_seconds)}
@@ -115,8 +115,8 @@ class RunWriter(pl.Callback):
             summaries.append(summary)
             if not writes:
                 continue
-            write_json_atomic(run_dir / "summary.json", summary)
-            log.info("%s: %s", status, run_dir / "summary.json")
+            files.write_summary(summary)
+            log.info("%s: %s", status, files.summary)
             if interrupted:
                 log.warning("%s; continue with: %s", interrupted, summary["resume_with"])
         return summaries

@@ -5,16 +5,31 @@ import math
 
 import pandas as pd
 
+from wdbench.metrics.catalog import bounds_of, higher_is_better, placed, test_metric_for
 from wdbench.report.collect import ABSENT
-from wdbench.report.seeds import RANGES, UNBOUNDED, mean_interval
+from wdbench.report.seeds import mean_interval
 
 REPEAT_KEYS = ("seed", "data.fold")  # what varies between repeats of one configuration
 IGNORED_KEYS = ("threads", "name")  # how a run was executed or filed, not what it is
-FINISHED = ("completed",)
-TABLE_METRICS = ("test_acc", "test_loss", "gap_acc", "gap_loss", "val_loss", "weight_l2",
-                 "weight_zero_frac", "weight_small_frac")
-# What the choice table shows of the configuration validation picked, beside its test score.
-CHOSEN_DETAILS = ("gap_acc", "gap_loss", "weight_l2", "weight_zero_frac", "weight_small_frac")
+AVERAGED = ("completed",)  # the runs whose metrics a configuration's mean takes
+# The scores validation and test choose by; the choice table shows them in its own columns.
+SCORES = ("test_acc", "test_loss", "val_loss", "val_acc")
+
+
+def averaged_metrics() -> list[str]:
+    """The metrics each configuration gets a mean, std and interval of, in column order."""
+    return [m.key for m in placed("report")]
+
+
+def table_metrics() -> list[str]:
+    """The columns of the configurations table."""
+    return [m.key for m in placed("report") if m.report_table]
+
+
+def chosen_details() -> list[str]:
+    """What the choice table shows of the configuration validation picked, beside its test
+    score: the table's other metrics."""
+    return [key for key in table_metrics() if key not in SCORES]
 
 
 def varying_keys(runs: pd.DataFrame, config_keys: list[str]) -> list[str]:
@@ -75,15 +90,15 @@ def aggregate(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     grouped = runs.groupby(keys, dropna=False, sort=True) if keys else [((), runs)]
     for values, group in grouped:
         values = values if isinstance(values, tuple) else (values,)
-        ok = group[group["status"].isin(FINISHED)]
+        ok = group[group["status"].isin(AVERAGED)]
         row = dict(zip(keys, values))
         row["runs"] = len(group)
         row["finished"] = len(ok)
-        for metric in TABLE_METRICS + ("val_acc", "train_loss", "train_acc"):
+        for metric in averaged_metrics():
             series = pd.to_numeric(ok[metric], errors="coerce").dropna()
             row[metric] = series.mean() if len(series) else math.nan
             row[metric + "_std"] = series.std(ddof=1) if len(series) > 1 else math.nan
-            low, high, method = mean_interval(series.tolist(), RANGES.get(metric, UNBOUNDED))
+            low, high, method = mean_interval(series.tolist(), bounds_of(metric))
             row[metric + "_ci_low"], row[metric + "_ci_high"] = low, high
             row["ci_method"] = method if method != "none" else row.get("ci_method", "none")
         rows.append(row)
@@ -93,8 +108,8 @@ def aggregate(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def choose(table: pd.DataFrame, settings: list[str], knobs: list[str], select: str):
     """Per setting: the configuration the validation metric picks, and the one the test metric
     would pick (only configurations whose runs all finished can be picked)."""
-    maximise = select.endswith("acc")
-    test_metric = "test_acc" if maximise else "test_loss"
+    maximise = higher_is_better(select)
+    test_metric = test_metric_for(select)
     rows = []
     groups = table.groupby(settings, dropna=False, sort=True) if settings else [((), table)]
     for values, group in groups:
@@ -112,7 +127,7 @@ def choose(table: pd.DataFrame, settings: list[str], knobs: list[str], select: s
         row["chosen"] = knob_text(on_val, knobs)
         row[select] = on_val[select]
         row["test_acc"], row["test_loss"] = on_val["test_acc"], on_val["test_loss"]
-        row.update({key: on_val[key] for key in CHOSEN_DETAILS})
+        row.update({key: on_val[key] for key in chosen_details()})
         row["best on test"] = knob_text(on_test, knobs)
         row["best test_acc"] = on_test["test_acc"]
         row["best test_loss"] = on_test["test_loss"]

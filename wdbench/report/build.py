@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from wdbench.errors import WdbenchError
+from wdbench.metrics.catalog import summary_keys
+from wdbench.outputs.files import RunDir
 from wdbench.report import aggregate, collect, markdown, plots, seeds, settings_paired, two_knobs
 from wdbench.report.versions import versions_line
 
@@ -48,7 +50,7 @@ def busy_seconds(runs) -> float | None:
     stack's time."""
     spans = []
     for _, row in runs.iterrows():
-        path = Path(row["run_dir"]) / "summary.json"
+        path = RunDir(row["run_dir"]).summary
         wall_time = row.get("wall_time")
         if path.is_file() and isinstance(wall_time, float) and math.isfinite(wall_time):
             end = path.stat().st_mtime
@@ -76,7 +78,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     runs = collect.collect(paths, source)
     if runs.empty:
         raise WdbenchError(f"no run directories (with .hydra/config.yaml) under {paths}")
-    config_keys = [c for c in runs.columns if c not in collect.METRICS and c not in
+    config_keys = [c for c in runs.columns if c not in summary_keys() and c not in
                    ("run_dir", "status", "epochs", "wall_time", "error", "stack_members")]
     settings, knob_keys = aggregate.split_keys(runs, config_keys, list(knobs))
     keys = settings + knob_keys
@@ -113,7 +115,7 @@ def make_report(paths, out, source="summary", knobs=(KNOB,), select=None,
     lines = [f"# {title}", ""]
     if command:
         lines += [f"`{command}`", ""]
-    reader = "TensorBoard event files" if source == "tensorboard" else "summary.json files"
+    reader = "TensorBoard event files" if source == "tensorboard" else f"{RunDir.SUMMARY} files"
     timing = ""
     if "wall_time" in runs and runs["wall_time"].notna().any():
         busy = busy_seconds(runs)

@@ -1,7 +1,6 @@
 """Read run directories into one flat record per run: the composed config (dotted keys), how
 the run ended, and its final metrics, from summary.json or from the TensorBoard event files."""
 
-import json
 import math
 import os
 from pathlib import Path
@@ -10,11 +9,11 @@ import pandas as pd
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from wdbench.config.compose import GROUPS, flatten
-from wdbench.outputs.summary import FINAL_KEYS
+from wdbench.config.compose import REPORTED_GROUPS, flatten
+from wdbench.metrics.catalog import summary_keys, summary_metrics
+from wdbench.outputs.files import RunDir
 
-METRICS = list(FINAL_KEYS.values())
-SKIP_DIRS = {".hydra", ".submitit", "checkpoints"}
+SKIP_DIRS = {RunDir.HYDRA, ".submitit", RunDir.CHECKPOINT.parts[0]}
 # A config key a run does not have at all (added to conf/ after it ran), unlike a null value.
 ABSENT = "<absent>"
 
@@ -24,7 +23,7 @@ def find_runs(paths) -> list[Path]:
     found = []
     for root in map(Path, paths):
         for current, dirs, _ in os.walk(root):
-            if (Path(current) / ".hydra" / "config.yaml").is_file():
+            if RunDir(current).config.is_file():
                 found.append(Path(current))
                 dirs.clear()  # a run's own subfolders hold no runs
             else:
@@ -41,26 +40,25 @@ def as_columns(node: dict) -> dict:
 def read_config(run_dir: Path) -> dict:
     """The run's config as dotted keys; `_target_` lines replaced by the chosen option's name
     (regularizer=l2), which is what a reader compares."""
-    config = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    config = OmegaConf.load(RunDir(run_dir).config)
     try:
         node = OmegaConf.to_container(config, resolve=True)
     except OmegaConfBaseException:  # an interpolation that only resolves inside Hydra
         node = OmegaConf.to_container(config, resolve=False)
     flat = {k: v for k, v in as_columns(node).items() if not k.rsplit(".", 1)[-1].startswith("_")}
-    hydra_yaml = run_dir / ".hydra" / "hydra.yaml"
+    hydra_yaml = RunDir(run_dir).hydra_config
     choices = OmegaConf.load(hydra_yaml).hydra.runtime.choices if hydra_yaml.is_file() else {}
-    for group in GROUPS:
+    for group in REPORTED_GROUPS:
         if group in choices:
             flat[group] = choices[group]
     return flat
 
 
 def from_summary(run_dir: Path) -> dict:
-    path = run_dir / "summary.json"
-    if not path.is_file():
-        return {"status": "interrupted", "error": "no summary.json: the run did not finish"}
-    summary = json.loads(path.read_text())
-    record = {key: summary.get(key) for key in METRICS}
+    summary = RunDir(run_dir).read_summary()
+    if summary is None:
+        return {"status": "interrupted", "error": f"no {RunDir.SUMMARY}: the run did not finish"}
+    record = {key: summary.get(key) for key in summary_keys()}
     record.update(status=summary.get("status"), epochs=summary.get("epochs"),
                   wall_time=summary.get("wall_time"), error=summary.get("error"))
     # A stacked member's wall_time is its share of the stack's; the stack ran members times it.
@@ -87,7 +85,7 @@ def from_events(run_dir: Path, max_epochs) -> dict:
     if table.empty:
         return {"status": "interrupted", "error": "no TensorBoard scalars"}
     last = table.iloc[-1]
-    record = {key: float(last[tag]) for tag, key in FINAL_KEYS.items() if tag in last}
+    record = {m.key: float(last[m.tag]) for m in summary_metrics() if m.tag in last}
     epochs = int(last["epoch"])
     if not all(math.isfinite(v) for v in record.values() if v is not None):
         status = "diverged"
@@ -103,7 +101,7 @@ def read_history(run_dir: Path, source: str) -> pd.DataFrame:
     """Per-epoch curves: history.csv, or the event files with source='tensorboard'."""
     if source == "tensorboard":
         return read_events(run_dir)
-    path = run_dir / "history.csv"
+    path = RunDir(run_dir).history
     return pd.read_csv(path) if path.is_file() else pd.DataFrame()
 
 
@@ -120,7 +118,7 @@ def collect(paths, source: str = "summary") -> pd.DataFrame:
     config_keys = list(dict.fromkeys(key for config, _ in rows for key in config))
     frame = pd.DataFrame([{**{k: config.get(k, ABSENT) for k in config_keys}, **outcome}
                           for config, outcome in rows])
-    for key in METRICS:
+    for key in summary_keys():
         if key not in frame:
             frame[key] = float("nan")
     return frame

@@ -12,10 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from wdbench.metrics.catalog import by_key, higher_is_better, test_metric_for
 from wdbench.report.aggregate import label
-
-TITLES = {"test_loss": "test loss", "test_acc": "test accuracy", "val_loss": "val loss",
-          "val_acc": "val accuracy"}
 
 
 def is_log_spaced(values) -> bool:
@@ -41,7 +39,7 @@ def best_cell(cells: pd.DataFrame, y: str, metric: str):
     ranked = cells.dropna(subset=[metric])
     if ranked.empty:
         return None
-    best = ranked.loc[ranked[metric].idxmax() if metric.endswith("acc")
+    best = ranked.loc[ranked[metric].idxmax() if higher_is_better(metric)
                       else ranked[metric].idxmin()]
     return best["x"], best[y]
 
@@ -59,7 +57,7 @@ def colour_range(finite: np.ndarray, good_high: bool):
 
 def panel(ax, cells, x, y, metric, select):
     xs, ys, values = grid(cells, y, metric)
-    good_high = metric.endswith("acc")
+    good_high = higher_is_better(metric)
     low, high = colour_range(values[np.isfinite(values)], good_high)
     image = ax.pcolormesh(np.arange(len(xs) + 1) - 0.5, np.arange(len(ys) + 1) - 0.5,
                           np.ma.masked_invalid(values), cmap="viridis" if good_high
@@ -91,7 +89,7 @@ def planes(table: pd.DataFrame, variants: list[str], x: str, y: str, select: str
     cells["x"] = numeric_x(cells, x)
     names = [label(row, variants) for _, row in cells.iterrows()] if variants else "all runs"
     cells["variant"] = names
-    test_metric = "test_acc" if select.endswith("acc") else "test_loss"
+    test_metric = test_metric_for(select)
     metrics = [test_metric] + (["test_acc"] if test_metric == "test_loss"
                                and cells["test_acc"].notna().any() else [])
     groups = list(cells.groupby("variant", sort=True))
@@ -101,9 +99,9 @@ def planes(table: pd.DataFrame, variants: list[str], x: str, y: str, select: str
         for column, (variant, group) in enumerate(groups):
             ax = axes[row][column]
             image = panel(ax, group, x, y, metric, select)
-            ax.set_title(f"{TITLES.get(metric, metric)}\n{short_label(variant)}", fontsize=7)
+            ax.set_title(f"{by_key(metric).label}\n{short_label(variant)}", fontsize=7)
             bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03,
-                               extend="min" if metric.endswith("acc") else "max")
+                               extend="min" if higher_is_better(metric) else "max")
             bar.ax.tick_params(labelsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

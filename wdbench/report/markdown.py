@@ -4,15 +4,13 @@ import math
 
 import pandas as pd
 
-from wdbench.report.aggregate import CHOSEN_DETAILS, TABLE_METRICS
+from wdbench.metrics.catalog import by_key, test_metric_for
+from wdbench.report.aggregate import chosen_details, table_metrics
 from wdbench.report.seeds import interval_text
 
-HEADERS = {"test_acc": "test acc", "test_loss": "test loss", "gap_acc": "gap acc (train-test)",
-           "gap_loss": "gap loss (test-train)", "val_loss": "val loss", "val_acc": "val acc",
-           "weight_l2": "‖w‖₂", "weight_zero_frac": "zero weights",
-           "weight_small_frac": "\\|w\\| < 1e-3"}
-# The metrics a reader compares configurations by: their cells carry the 95% interval too.
-WITH_INTERVAL = ("test_acc", "test_loss", "val_loss")
+
+def header(key: str) -> str:
+    return by_key(key).report_header
 
 
 def number(value) -> str:
@@ -33,26 +31,26 @@ def mean_std(mean, std) -> str:
     return f"{mean:.4g}" if std is None or math.isnan(std) else f"{mean:.4g} ± {std:.2g}"
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+def table(titles: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
 def configurations(aggregated: pd.DataFrame, keys: list[str]) -> str:
     """Mean ± std over seeds/folds per configuration; metrics no run has are left out."""
-    metrics = [m for m in TABLE_METRICS if aggregated[m].notna().any()]
-    header = keys + ["finished/runs"] + [HEADERS[m] for m in metrics]
+    metrics = [m for m in table_metrics() if aggregated[m].notna().any()]
+    titles = keys + ["finished/runs"] + [header(m) for m in metrics]
     rows = []
     for _, row in aggregated.iterrows():
         cells = [number(row[k]) for k in keys] + [f"{int(row['finished'])}/{int(row['runs'])}"]
         cells += [mean_std(row[m], row[m + "_std"]) + interval_cell(row, m) for m in metrics]
         rows.append(cells)
-    return table(header, rows)
+    return table(titles, rows)
 
 
 def interval_cell(row, metric: str) -> str:
-    if metric not in WITH_INTERVAL or math.isnan(row.get(metric + "_ci_low", math.nan)):
+    if not by_key(metric).interval or math.isnan(row.get(metric + "_ci_low", math.nan)):
         return ""
     return " " + interval_text(row[metric + "_ci_low"], row[metric + "_ci_high"])
 
@@ -74,15 +72,16 @@ def interval_note(aggregated: pd.DataFrame) -> str:
 
 
 def choices(chosen: pd.DataFrame, settings: list[str], select: str) -> str:
-    columns = ["chosen", select, "test_acc", "test_loss", *CHOSEN_DETAILS, "best on test",
+    details = chosen_details()
+    columns = ["chosen", select, "test_acc", "test_loss", *details, "best on test",
                "best test_acc", "best test_loss"]
     columns = [c for c in columns if c in chosen and chosen[c].notna().any()]
-    names = {"chosen": f"chosen on validation ({select})", select: HEADERS[select],
+    names = {"chosen": f"chosen on validation ({select})", select: header(select),
              "best on test": "best on test (for reference)",
-             **{c: "its " + HEADERS[c] for c in ("test_acc", "test_loss", *CHOSEN_DETAILS)}}
-    header = settings + [names.get(c, c.replace("_", " ")) for c in columns]
+             **{c: "its " + header(c) for c in ("test_acc", "test_loss", *details)}}
+    titles = settings + [names.get(c, c.replace("_", " ")) for c in columns]
     rows = [[number(row[k]) for k in settings + columns] for _, row in chosen.iterrows()]
-    return table(header, rows)
+    return table(titles, rows)
 
 
 def no_validation(metric: str) -> str:
@@ -99,9 +98,9 @@ def present(value, missing: str) -> str:
 def differences(runner_up: pd.DataFrame, settings: list[str], select: str) -> str:
     """The chosen configuration against the runner-up on validation: their paired difference
     (chosen - runner-up) with its 95% interval, and the warnings next to each choice."""
-    test_metric = "test_acc" if select.endswith("acc") else "test_loss"
-    header = settings + ["runner-up", f"chosen − runner-up: {HEADERS[select]} [95% CI]",
-                         f"chosen − runner-up: {HEADERS[test_metric]} [95% CI]", "seeds",
+    test_metric = test_metric_for(select)
+    titles = settings + ["runner-up", f"chosen − runner-up: {header(select)} [95% CI]",
+                         f"chosen − runner-up: {header(test_metric)} [95% CI]", "seeds",
                          "warning"]
     rows = []
     for _, row in runner_up.iterrows():
@@ -115,7 +114,7 @@ def differences(runner_up: pd.DataFrame, settings: list[str], select: str) -> st
         seeds = row.get("paired seeds")
         cells += ["–" if pd.isna(seeds) else str(int(seeds)), present(row.get("warning"), "")]
         rows.append(cells)
-    return table(header, rows)
+    return table(titles, rows)
 
 
 def unfinished(runs: pd.DataFrame, root_of) -> str:

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wdbench.metrics.catalog import UNBOUNDED, higher_is_better, test_metric_for
+
 CONFIDENCE = 0.95
 # A percentile-type bootstrap interval never leaves the range of the resampled values: with
 # 3 seeds it covers the mean far less often than 95%, and BCa at 10 about 90% (measured in
@@ -20,21 +22,14 @@ BOOTSTRAP_RESAMPLES = 2000
 # Fewer seeds give no interval: Student's t from 2 values is mean ± 12.7 sd/sqrt(2), wider than
 # every value the metric can take (a test loss of [-37, 244]).
 MIN_INTERVAL = 3
-# What each metric can be. The interval is cut to it: the true mean lies inside the range, so
-# the cut interval holds it whenever the whole one does (same coverage).
-RANGES = {
-    **{m: (0.0, 1.0) for m in ("test_acc", "val_acc", "train_acc", "weight_zero_frac",
-                               "weight_small_frac")},
-    **{m: (0.0, math.inf) for m in ("test_loss", "val_loss", "train_loss", "weight_l2")},
-    "gap_acc": (-1.0, 1.0),
-}
-UNBOUNDED = (-math.inf, math.inf)
 
 
 def mean_interval(values, bounds: tuple[float, float] = UNBOUNDED) -> tuple[float, float, str]:
     """(low, high, method) of a 95% interval for the mean of `values`, inside `bounds`; NaN
     with fewer than MIN_INTERVAL finite values. method: "bootstrap" (scipy.stats.bootstrap,
-    BCa), "t", "none" (one value) or "too few" (two)."""
+    BCa), "t", "none" (one value) or "too few" (two). The interval is cut to `bounds` (what the
+    metric can be): the true mean lies inside them, so the cut interval holds it whenever the
+    whole one does (same coverage)."""
     x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if len(x) < MIN_INTERVAL:
         return math.nan, math.nan, "none" if len(x) < 2 else "too few"
@@ -98,8 +93,8 @@ def runner_up_rows(runs, table, settings, knobs, select) -> pd.DataFrame:
     """Per setting: the runner-up on `select`, the chosen configuration's paired difference
     from it (on `select` and on the matching test metric) with its 95% interval, and a
     warning for every knob whose chosen value lies at an edge of its grid."""
-    maximise = select.endswith("acc")
-    test_metric = "test_acc" if maximise else "test_loss"
+    maximise = higher_is_better(select)
+    test_metric = test_metric_for(select)
     keys = settings + knobs
     rows = []
     groups = table.groupby(settings, dropna=False, sort=True) if settings else [((), table)]

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from wdbench.metrics.catalog import higher_is_better, test_metric_for
 from wdbench.report.aggregate import knob_text, label
 from wdbench.report.markdown import table
 from wdbench.report.seeds import interval_text, matching, paired_difference, per_seed
@@ -20,7 +21,7 @@ def validation_choice(group: pd.DataFrame, select: str):
     eligible = group[(group["finished"] == group["runs"]) & group[select].notna()]
     if eligible.empty:
         return None
-    best = eligible[select].idxmax() if select.endswith("acc") else eligible[select].idxmin()
+    best = eligible[select].idxmax() if higher_is_better(select) else eligible[select].idxmin()
     return eligible.loc[best]
 
 
@@ -41,9 +42,8 @@ def compare(runs, table, settings, knobs, select) -> pd.DataFrame:
     choices = setting_choices(table, settings, select) if settings else []
     if len(choices) < 2:
         return pd.DataFrame(columns=COLUMNS)
-    maximise = select.endswith("acc")
-    test_metric = "test_acc" if maximise else "test_loss"
-    pick = max if maximise else min
+    test_metric = test_metric_for(select)
+    pick = max if higher_is_better(select) else min
     reference_name, reference = pick(choices, key=lambda choice: choice[1][select])
     keys = settings + knobs
     rows = []

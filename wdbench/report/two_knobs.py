@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wdbench.metrics.catalog import higher_is_better
 from wdbench.report import heatmap, markdown
 from wdbench.report.aggregate import label
 from wdbench.report.predictions import predicted_slope
@@ -40,7 +41,7 @@ def numeric_x(frame: pd.DataFrame, x: str, whole: float = math.nan) -> pd.Series
 
 def choose_y(frame: pd.DataFrame, x: str, y: str, select: str) -> pd.DataFrame:
     """For each x: the y whose `select` (mean over the rows given) is best; its edge warning."""
-    maximise = select.endswith("acc")
+    maximise = higher_is_better(select)
     rows = []
     for x_value, group in frame.groupby("x", sort=True):
         group = group.dropna(subset=[select])
@@ -107,7 +108,7 @@ def choices_table(choices: pd.DataFrame, x: str, y: str, select: str) -> str:
                      markdown.number(row[select]), ", ".join(f"{v:g}" for v in mine["y"]),
                      row["warning"]])
     return markdown.table(["setting", short(x), f"best {short(y)} (mean over seeds)",
-                           markdown.HEADERS[select], f"best {short(y)} per seed", "warning"],
+                           markdown.header(select), f"best {short(y)} per seed", "warning"],
                           rows)
 
 

@@ -1,16 +1,14 @@
 """The software versions a report's runs were made with, as each run's summary.json recorded
 them: a report says what produced its numbers."""
 
-import json
 from collections import Counter
 from pathlib import Path
 
+from wdbench.outputs.files import RunDir
+
 
 def run_versions(run_dir: Path) -> str | None:
-    try:
-        versions = json.loads((run_dir / "summary.json").read_text()).get("versions")
-    except (OSError, ValueError):
-        return None
+    versions = (RunDir(run_dir).read_summary() or {}).get("versions")
     return ", ".join(f"{name} {version}" for name, version in versions.items()) if versions \
         else None
 

@@ -1,7 +1,6 @@
 """What a job of a sweep needs to know about the sweep: its share of the cores, and whether an
 earlier run of the same sweep already finished it (so re-running a sweep resumes it)."""
 
-import json
 import os
 import sys
 import time
@@ -10,9 +9,11 @@ from pathlib import Path
 from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
 
+from wdbench.outputs.files import RunDir, summaries_under
+
 # A run that ended with one of these has its answer; anything else (failed, no summary at all
 # because the job was killed) is run again when the sweep is re-run.
-FINISHED = ("completed", "diverged")
+HAS_ANSWER = ("completed", "diverged")
 
 
 def resolved_n_jobs(n_jobs: int, cores: int) -> int:
@@ -46,13 +47,11 @@ def share_threads(cfg, hydra_cfg) -> None:
 
 def finished_summary(run_dir: Path, overrides: list[str]) -> dict | None:
     """The summary of an earlier run of exactly these overrides that finished, else None."""
-    path = run_dir / "summary.json"
-    try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None  # never run, killed before the summary, or a partial file
+    summary = RunDir(run_dir).read_summary()
+    if summary is None:
+        return None
     same = sorted(summary.get("overrides") or []) == sorted(overrides)
-    return summary if same and summary.get("status") in FINISHED else None
+    return summary if same and summary.get("status") in HAS_ANSWER else None
 
 
 def finished_jobs(jobs: list[tuple[Path, list[str]]]) -> dict[int, dict]:
@@ -69,12 +68,13 @@ def finished_jobs(jobs: list[tuple[Path, list[str]]]) -> dict[int, dict]:
 def failed_in(sweep_dir: Path, since: float) -> list[str]:
     """Job directories of `sweep_dir` whose summary, written since `since`, says "failed"."""
     failed = []
-    for path in sorted(sweep_dir.glob("*/summary.json")):
+    for path in summaries_under(sweep_dir):
         try:
-            if path.stat().st_mtime >= since and json.loads(path.read_text()).get("status") == "failed":
-                failed.append(os.path.abspath(path.parent))  # as Hydra names a job's dir
-        except (OSError, ValueError):
+            written = path.stat().st_mtime
+        except OSError:
             continue
+        if written >= since and RunDir(path.parent).status() == "failed":
+            failed.append(os.path.abspath(path.parent))  # as Hydra names a job's dir
     return failed
 
 

@@ -12,6 +12,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 
 from wdbench.internals import sweep_cross_product
+from wdbench.outputs.files import summaries_under
 from wdbench.outputs.run_names import PLAN_FILE, find_plan
 from wdbench.sweep.table import summarize_sweep
 
@@ -42,11 +43,11 @@ def swept(hydra_node) -> list[str]:
 
 def finished_since(sweep_dir: Path, since: float) -> tuple[int, int]:
     """(jobs with a summary, of which written since `since`)."""
-    times = [p.stat().st_mtime for p in sweep_dir.rglob("summary.json")]
+    times = [p.stat().st_mtime for p in summaries_under(sweep_dir, recursive=True)]
     return len(times), sum(t >= since for t in times)
 
 
-def progress_line(done: int, total: int, done_now: int, elapsed: float) -> str:
+def sweep_line(done: int, total: int, done_now: int, elapsed: float) -> str:
     line = f"[sweep] {done}/{total} jobs done"
     if 0 < done_now and done < total:
         left = elapsed / done_now * (total - done)
@@ -81,7 +82,7 @@ class SweepProgress(Callback):
             return
         done, done_now = finished_since(sweep_dir, plan["started"])
         elapsed = time.time() - plan["started"]
-        print(progress_line(done, plan["jobs"], done_now, elapsed), flush=True)
+        print(sweep_line(done, plan["jobs"], done_now, elapsed), flush=True)
 
     def on_multirun_end(self, config, **kwargs) -> None:
         """Every job has returned (a vectorized sweep's stacks trained in the launcher)."""

@@ -3,43 +3,35 @@ accuracy, the gap, ‖w‖), printed and written as sweep_summary.csv and sweep_
 sweep directory, and the commands that go further."""
 
 import csv
-import json
 import os
 import shlex
 import sys
 from pathlib import Path
 
-from omegaconf import OmegaConf
+from wdbench.metrics.catalog import placed
+from wdbench.outputs.files import RunDir
 
-# (summary key, column title, format)
-COLUMNS = [
-    ("status", "status", "{}"),
-    ("test_loss", "test loss", "{:.4g}"),
-    ("test_acc", "test acc", "{:.4f}"),
-    ("gap_loss", "gap loss", "{:.4g}"),
-    ("gap_acc", "gap acc", "{:.4f}"),
-    ("weight_l2", "‖w‖", "{:.4g}"),
-]
+
+def result_columns() -> list[tuple[str, str, str]]:
+    """(summary key, column title, format): how each job ended, then its metrics."""
+    return [("status", "status", "{}")] + [(m.key, m.sweep_title, m.sweep_format)
+                                           for m in placed("sweep")]
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
     """Every job of the sweep: Hydra writes each job's overrides before the job runs."""
-    found = {p.parent.parent for p in sweep_dir.rglob(".hydra/overrides.yaml")}
+    found = {p.parents[1] for p in sweep_dir.rglob(str(RunDir.OVERRIDES))}
     return sorted(p for p in found if p != sweep_dir)
 
 
 def read_job(job_dir: Path) -> tuple[dict, dict]:
     """(overrides as key -> value text, summary); a job killed before its summary has none."""
-    overrides = OmegaConf.to_container(OmegaConf.load(job_dir / ".hydra" / "overrides.yaml"))
-    pairs = dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
-    try:
-        summary = json.loads((job_dir / "summary.json").read_text())
-    except (OSError, ValueError):
-        summary = {"status": "no summary"}
-    return pairs, summary
+    run = RunDir(job_dir)
+    pairs = dict(o.lstrip("+~").split("=", 1) for o in run.read_overrides() if "=" in o)
+    return pairs, run.read_summary() or {"status": "no summary"}
 
 
-def swept_keys(jobs: list[tuple[dict, dict]]) -> list[str]:
+def differing_keys(jobs: list[tuple[dict, dict]]) -> list[str]:
     """The keys whose values differ between the jobs (all of them for a single job)."""
     keys = list(dict.fromkeys(k for pairs, _ in jobs for k in pairs if k != "experiment"))
     differ = [k for k in keys if len({pairs.get(k) for pairs, _ in jobs}) > 1]
@@ -57,11 +49,11 @@ def sort_value(text):
 def sweep_rows(sweep_dir: Path) -> tuple[list[str], list[dict]]:
     """(swept keys, one row per job sorted by the swept values)."""
     jobs = [read_job(d) for d in job_dirs(sweep_dir)]
-    keys = swept_keys(jobs)
+    keys = differing_keys(jobs)
     rows = []
     for (pairs, summary), job_dir in zip(jobs, job_dirs(sweep_dir)):
         row = {key: pairs.get(key, "") for key in keys}
-        row.update({key: summary.get(key) for key, _, _ in COLUMNS})
+        row.update({key: summary.get(key) for key, _, _ in result_columns()})
         row["job"] = os.path.relpath(job_dir, sweep_dir)
         rows.append(row)
     rows.sort(key=lambda row: [sort_value(row[k]) for k in keys])
@@ -70,7 +62,8 @@ def sweep_rows(sweep_dir: Path) -> tuple[list[str], list[dict]]:
 
 def shown_columns(keys: list[str], rows: list[dict]) -> list[tuple[str, str, str]]:
     """The swept keys, then the metric columns some job has (no accuracy for regression)."""
-    metrics = [c for c in COLUMNS if c[0] == "status" or any(r[c[0]] is not None for r in rows)]
+    metrics = [c for c in result_columns()
+               if c[0] == "status" or any(r[c[0]] is not None for r in rows)]
     return [(k, k, "{}") for k in keys] + metrics
 
 
@@ -100,7 +93,7 @@ def markdown_table(columns, rows) -> str:
 
 
 def write_csv(path: Path, keys: list[str], rows: list[dict]) -> None:
-    names = keys + [key for key, _, _ in COLUMNS] + ["job"]
+    names = keys + [key for key, _, _ in result_columns()] + ["job"]
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=names)
         writer.writeheader()

@@ -10,7 +10,7 @@ from hydra.errors import HydraException
 
 from wdbench.config.messages import one_line
 from wdbench.errors import WdbenchError
-from wdbench.outputs.summary import write_json_atomic
+from wdbench.outputs.files import RunDir
 
 log = logging.getLogger("wdbench")
 KNOWN = (WdbenchError, HydraException, OSError)  # bad values, overrides, unwritable dirs
@@ -35,7 +35,7 @@ def report_failure(line: str, run_dir: Path, summary: dict | None) -> None:
     """Write the failed summary (when there is one) and print the line."""
     if summary is not None:
         try:
-            write_json_atomic(run_dir / "summary.json", summary)
+            RunDir(run_dir).write_summary(summary)
         except OSError:
             pass  # the directory itself is what failed; the line says so
     print(f"error: {line}", file=sys.stderr)

@@ -9,8 +9,8 @@ import torch
 
 from wdbench.config.compose import flatten
 from wdbench.errors import ConfigError
+from wdbench.outputs.files import RunDir
 
-CHECKPOINT = Path("checkpoints") / "last.ckpt"
 MAY_DIFFER = {"resume", "threads", "data.root", "data.download"}  # where, not what
 STATE_KEY = "StopOnSignal"  # the callback whose state marks a checkpoint as interrupted
 
@@ -21,10 +21,10 @@ def checkpoint_to_resume(resume, config: dict) -> Path | None:
     if resume is None:
         return None
     path = Path(str(resume)).expanduser()
-    checkpoint = path / CHECKPOINT if path.is_dir() else path
+    checkpoint = RunDir(path).checkpoint if path.is_dir() else path
     if not checkpoint.is_file():
         raise ConfigError("resume", resume, "the directory of an interrupted run (it holds "
-                          f"{CHECKPOINT}) or a checkpoint file")
+                          f"{RunDir.CHECKPOINT}) or a checkpoint file")
     try:
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as err:

@@ -25,12 +25,13 @@ from wdbench.errors import ConfigError, WdbenchError
 from wdbench.internals import strategy_timeout
 from wdbench.metrics.callback import EpochMetrics
 from wdbench.models import check_batch_norm_rows
+from wdbench.outputs.files import RunDir
 from wdbench.outputs.writer import RunWriter
 from wdbench.training.ddp import ddp_strategy, launched_rank
 from wdbench.training.interrupt import RunInterrupted, StopOnSignal, raise_on_signal
 from wdbench.training.job import Job
 from wdbench.training.module import LOSSES, RegularizedModule
-from wdbench.training.resume import CHECKPOINT, checkpoint_to_resume
+from wdbench.training.resume import checkpoint_to_resume
 
 log = logging.getLogger("wdbench")
 
@@ -133,7 +134,7 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
     writer = RunWriter(metrics, jobs, configs, [job.choices for job in jobs], loggers)
     callbacks = [metrics, writer]
     if not stacked:  # a signal ends one model's run with a checkpoint that resumes it
-        callbacks.append(StopOnSignal(Path(jobs[0].run_dir) / CHECKPOINT, jobs[0].overrides))
+        callbacks.append(StopOnSignal(RunDir(jobs[0].run_dir).checkpoint, jobs[0].overrides))
     try:
         trainer = make_trainer(cfg.trainer, False if stacked else tensorboard_logger(
             jobs[0].run_dir), callbacks, jobs[0].run_dir, cfg.get("ddp_timeout", 120))
