@@ -10,6 +10,7 @@ schedule_decay.png, schedule_decay.csv (every epoch, seed means) and schedule_de
 import argparse
 import csv
 import json
+import math
 import shlex
 import statistics
 import sys
@@ -24,6 +25,9 @@ PREDICTED = "weights/grad_to_weight_predicted_layer/"
 NORMALISED = ["layers.0.weight", "layers.3.weight"]  # each feeds a BatchNorm1d
 SETTLED = range(3, 7)  # epochs after the ~100-step approach, the lr still within 10% of its peak
 LATE_SHARE = 0.75  # the last quarter of the epochs: lr below 15% of its peak
+# While lr_t >= lr_max/5 the decay relaxes ||w|| within a few epochs: the ratio can track its
+# prediction. Below, 1/(2ρ_t) steps outgrow what is left of the run.
+TRACKING_LR = 0.2
 ARMS = {"False": "fixed λ", "True": "λ·lr_t/lr_max"}
 
 
@@ -76,8 +80,21 @@ def rise_rows(rows: list[dict]) -> list[dict]:
                         / mean_of(settled, "grad_to_weight"),
                         "predicted settled": mean_of(settled, "predicted"),
                         "predicted last": mine[-1]["predicted"],
-                        "last": mine[-1]["grad_to_weight"]})
+                        "last": mine[-1]["grad_to_weight"], **peak(mine), **tracking(mine)})
     return out
+
+
+def peak(rows: list[dict]) -> dict:
+    top = max(rows, key=lambda r: r["grad_to_weight"])
+    return {"peak": top["grad_to_weight"], "peak epoch": top["epoch"]}
+
+
+def tracking(rows: list[dict]) -> dict:
+    """The range of measured/predicted over the settled epochs on, while lr_t >= lr_max/5."""
+    lr_max = max(r["lr"] for r in rows)
+    ratios = [r["measured/predicted"] for r in rows
+              if r["epoch"] >= SETTLED.start and r["lr"] >= TRACKING_LR * lr_max] or [math.nan]
+    return {"tracking low": min(ratios), "tracking high": max(ratios)}
 
 
 def within(rows: list[dict], epochs) -> list[dict]:
@@ -137,14 +154,17 @@ def markdown(rises: list[dict], losses: list[dict], seeds: int, command: str) ->
     about = (f"‖g‖/‖w‖ of the scale-invariant weights (RMS over each epoch's steps, mean of "
              f"{seeds} seeds): settled = epochs {SETTLED.start}-{SETTLED.stop - 1}, late = the "
              "last quarter of the epochs; predicted = (1 − β)·sqrt(2·ρ_t)/lr_t, ρ_t the decay "
-             "per step.")
-    header = ("| decay | layer | settled | predicted settled | late | late / settled | last | "
-              "predicted last |")
-    lines = [f"Command: `{command}`", "", about, "", header, "|---|---|---|---|---|---|---|---|"]
+             f"per step; tracking = measured / predicted from epoch {SETTLED.start} while "
+             f"lr_t ≥ {TRACKING_LR:g}·lr_max.")
+    header = ("| decay | layer | settled | predicted settled | late | late / settled | peak "
+              "(epoch) | last | predicted last | tracking |")
+    lines = [f"Command: `{command}`", "", about, "", header, "|---" * 10 + "|"]
     for r in rises:
         lines.append(f"| {ARMS[r['follow_schedule']]} | {r['layer']} | {r['settled']:.3f} | "
                      f"{r['predicted settled']:.3f} | {r['late']:.3f} | "
-                     f"{r['late/settled']:.2f} | {r['last']:.3f} | {r['predicted last']:.3f} |")
+                     f"{r['late/settled']:.2f} | {r['peak']:.3f} ({r['peak epoch']}) | "
+                     f"{r['last']:.3f} | {r['predicted last']:.3f} | "
+                     f"{r['tracking low']:.2f}-{r['tracking high']:.2f} |")
     about = (f"Final metrics (every row of each split), mean and 95% t interval over {seeds} "
              "seeds; difference = λ·lr_t/lr_max − fixed λ, paired by seed.")
     header = ("| metric | fixed λ | interval | λ·lr_t/lr_max | interval | difference | "
