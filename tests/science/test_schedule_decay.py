@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.helpers.runs import run_config
-from wdbench.metrics.gradients import predicted_grad_ratio
+from wdbench.metrics.gradients import GradientNorms, predicted_grad_ratio
 from wdbench.regularizers import Decoupled
 
 
@@ -54,6 +54,21 @@ def test_the_predicted_ratio_is_fixed_by_the_peak_lr_when_the_decay_follows_the_
         assert predicted_grad_ratio(fixed, optimizer, lr) == pytest.approx(
             0.1 * (2 * 0.1 / lr) ** 0.5)
         assert predicted_grad_ratio(follows, optimizer, lr) == pytest.approx(0.1 * 2 ** 0.5)
+
+
+def test_epoch_means_are_root_mean_squares_over_the_steps():
+    """Two steps by hand: ||g|| = 3 then 4 with ||w|| = 1 then 2 give RMS ||g|| = sqrt(12.5)
+    and RMS ||g||/||w|| = sqrt((9 + 4)/2); read before any update, so w is the step's own."""
+    weight = torch.nn.Parameter(torch.tensor([[1.0, 0.0]]))
+    norms = GradientNorms(enabled=True)
+    for grad, value in (([[0.0, 3.0]], [[1.0, 0.0]]), ([[0.0, 4.0]], [[2.0, 0.0]])):
+        weight.data = torch.tensor(value)
+        weight.grad = torch.tensor(grad)
+        norms.measure([weight])
+    grad_norm, ratio = norms.epoch_means()
+    assert grad_norm.tolist() == pytest.approx([12.5 ** 0.5])
+    assert ratio.tolist() == pytest.approx([6.5 ** 0.5])
+    assert GradientNorms(enabled=False).epoch_means() is None
 
 
 # Every Fashion-MNIST training image, as tests/science/test_equilibrium.py does: the gradients
