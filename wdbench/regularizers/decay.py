@@ -41,7 +41,7 @@ class Decoupled(Regularizer):
     lr_t/peak_lr, a decay of lr_t²·lambda/peak_lr per step, so that the equilibrium
     ||g||/||w|| of a scale-invariant weight (rotation.py) stays where the peak lr put it
     while lr_t -> 0. peak_lr is the schedule's largest lr: the optimizer's lr, from which
-    the suite's schedules (cosine, step) only go down."""
+    the suite's schedules (cosine, step) only go down, unless `peak_lr` says otherwise."""
 
     def __init__(self, strength: float = 0.0, scale_by_lr: bool = True, exclude=(ONE_D,),
                  follow_schedule: bool = False, peak_lr: float | None = None):
@@ -55,6 +55,10 @@ class Decoupled(Regularizer):
         self.scale_by_lr = scale_by_lr
         self.follow_schedule = check_follow_schedule(follow_schedule, scale_by_lr, peak_lr)
         self.peak_lr = peak_lr
+
+    def schedule_peak(self, lr: float) -> None:
+        if self.peak_lr is None:
+            self.peak_lr = lr
 
     def decay_per_step(self, lr: float) -> float | None:
         if self.follow_schedule:
@@ -79,7 +83,7 @@ def check_follow_schedule(follow_schedule, scale_by_lr: bool, peak_lr) -> bool:
         # lambda·lr_t/peak_lr per step would tie to the lr the decay was asked to ignore.
         raise ConfigError("regularizer.follow_schedule", follow_schedule,
                           "false when regularizer.scale_by_lr is false")
-    if follow_schedule and not (is_number(peak_lr) and 0 < peak_lr < math.inf):
+    if peak_lr is not None and not (is_number(peak_lr) and 0 < peak_lr < math.inf):
         raise ConfigError("regularizer.peak_lr", peak_lr,
-                          "a number > 0 (the schedule's largest lr; default optimizer.lr)")
+                          "a number > 0 (the schedule's largest lr), or null for optimizer.lr")
     return follow_schedule

@@ -114,6 +114,7 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
     regularizer = stacking.regularizer(jobs) if stacked else build(cfg.regularizer)
     make_optimizer = build(cfg.optimizer)
     check_optimizer(cfg.optimizer, make_optimizer)
+    regularizer.schedule_peak(float(cfg.optimizer.lr))
     pl.seed_everything(cfg.seed, verbose=False)
 
     data = build(cfg.data, seed=cfg.seed)
