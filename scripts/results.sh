@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce results/: each report's sweeps, then its report (tables, CSV, plots).
 #
-#   bash scripts/results.sh            # all reports (1-10)
+#   bash scripts/results.sh            # all reports (1-10, 14)
 #   bash scripts/results.sh 1 5        # some of them
 #   STAGE=runs bash scripts/results.sh 2     # only the sweeps; STAGE=report: only the report
 #   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
@@ -132,7 +132,15 @@ result_8() {  # weight decay with and without batch normalisation: rotational eq
   [ "$STAGE" = runs ] || $PY scripts/plot_rotation.py "$OUT/8_normalised" --out results/8_normalised
 }
 
-for n in "${@:-1 2 3 4 5 6 7 8 9 10}"; do
+result_14() {  # decoupled decay under cosine decay to 0, fixed or following the schedule (AdamC)
+  sweep 14_schedule_decay -m +experiment=schedule_decay regularizer.follow_schedule=false,true \
+    seed=0,1,2 threads=1 $PAR
+  report 14_schedule_decay "$OUT/14_schedule_decay" --title "Decay and the learning-rate schedule"
+  [ "$STAGE" = runs ] || $PY scripts/schedule_decay.py "$OUT/14_schedule_decay" \
+    --out results/14_schedule_decay
+}
+
+for n in "${@:-1 2 3 4 5 6 7 8 9 10 14}"; do
   for one in $n; do
     SECONDS=0
     "result_$one"

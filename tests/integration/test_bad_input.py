@@ -69,6 +69,13 @@ BAD_VALUES = [
     # optimizer weight_decay the regulariser's parameter groups would silently replace
     (["regularizer.strength=0.1"], "regularizer.strength"),
     (["regularizer=l2", "+optimizer.weight_decay=0.01"], "optimizer.weight_decay"),
+    (["regularizer=decoupled", "regularizer.follow_schedule=yes"], "regularizer.follow_schedule"),
+    # a decay that ignores the lr cannot follow the lr's schedule
+    (["regularizer=decoupled", "regularizer.scale_by_lr=false", "regularizer.follow_schedule=true"],
+     "regularizer.follow_schedule"),
+    (["regularizer=decoupled", "regularizer.follow_schedule=true", "regularizer.peak_lr=0"],
+     "regularizer.peak_lr"),
+    (["metrics.grad_norms=sometimes"], "metrics.grad_norms"),
 ]
 
 

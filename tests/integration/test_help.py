@@ -30,7 +30,8 @@ def test_help_lists_experiments_user_groups_and_main_keys(tmp_path):
         assert not any(option in page for option in options(internal))
     keys = main_keys(page)
     assert "regularizer.strength" in keys and len(keys) >= 10
-    cfg = compose_config(["model=mlp"])  # model.hidden is the MLP's
+    # model.hidden is the MLP's, regularizer.follow_schedule decoupled's
+    cfg = compose_config(["model=mlp", "regularizer=decoupled"])
     absent = [k for k in keys if OmegaConf.select(cfg, k, default=MISSING) is MISSING]
     assert absent == []
     assert not (tmp_path / "runs").exists()  # help runs nothing

@@ -1,6 +1,7 @@
 """A grid trained as one stacked model equals the same runs trained one by one: every
 regulariser kind, linear and MLP, SGD and Adam, same seed and data order."""
 
+import csv
 import json
 
 import pytest
@@ -260,3 +261,24 @@ def test_eight_members_match_their_ordinary_runs_on_fashion_mnist(tmp_path):
         for metric in ("test_loss", "test_acc", "weight_l2"):
             assert member[metric] == pytest.approx(one[metric], rel=1e-4), (strength, metric)
     assert stacked[-1]["weight_l2"] < stacked[0]["weight_l2"]  # each member its own λ
+
+
+def test_gradient_norms_of_members_match_ordinary_runs(tmp_path):
+    """metrics.grad_norms per member (||g|| and ||g||/||w|| per matrix, the prediction), with
+    the decay following a cosine schedule: every tag of each member's history equals its
+    ordinary run's."""
+    base = [*TINY, "model=mlp", "model.hidden=[8,8]", "model.norm=batch", "optimizer.lr=0.05",
+            "optimizer.momentum=0.9", "regularizer=decoupled", "regularizer.follow_schedule=true",
+            "scheduler=cosine", "metrics.grad_norms=true"]
+    ordinary_and_stacked(tmp_path, base, "strength", [0.1, 1.0])
+    for i in (0, 1):
+        one, member = (read_history(tmp_path / f"{kind}{i}") for kind in ("ordinary", "stacked"))
+        tags = [k for k in one[-1] if "grad_" in k]
+        assert len(tags) == 9  # three matrices: norm, ratio, predicted
+        for tag in tags:
+            assert float(member[-1][tag]) == pytest.approx(float(one[-1][tag]), rel=1e-3), tag
+
+
+def read_history(run_dir) -> list[dict]:
+    with open(run_dir / "history.csv") as f:
+        return list(csv.DictReader(f))

@@ -123,3 +123,21 @@ def test_decoupled_without_lr_scaling_gives_one_minus_lambda_power_t(tmp_path):
                           "regularizer.scale_by_lr=false", f"trainer.max_epochs={EPOCHS}"])
     expected = [(1 - strength) ** (STEPS_PER_EPOCH * e) for e in range(EPOCHS + 1)]
     assert_matches(tmp_path, expected)
+
+
+def test_decay_following_the_schedule_shrinks_by_lr_squared_lambda_over_lr_max(tmp_path):
+    """`follow_schedule=true` under cosine decay: λ_t = λ·lr_t/lr_max, so each step shrinks
+    w_null by 1 − lr_t·λ_t = 1 − lr_t²·λ/LR exactly, and the logged decay per step is that
+    rate (float64 in Python, so rel 1e-12)."""
+    strength = 5.0
+    run_config(tmp_path, [*LECTURE, "regularizer=decoupled", f"regularizer.strength={strength}",
+                          "regularizer.follow_schedule=true", "scheduler=cosine",
+                          f"trainer.max_epochs={EPOCHS}"])
+    lrs = cosine_lrs(LR, EPOCHS)
+    expected = plain_factors([lr * lr / LR for lr in lrs], strength)
+    fixed = plain_factors(lrs, strength)
+    assert expected[-1] > 1.2 * fixed[-1]  # told apart from the decay that ignores the schedule
+    assert_matches(tmp_path, expected)
+    with open(tmp_path / "history.csv") as f:
+        logged = [float(r["optim/decay_per_step"]) for r in csv.DictReader(f) if r["epoch"] != "0"]
+    assert logged == pytest.approx([lr * lr * strength / LR for lr in lrs], rel=1e-12)

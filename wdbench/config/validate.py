@@ -39,6 +39,8 @@ def check_metrics(metrics: DictConfig) -> None:
     if not is_count(metrics.get("angle_every_n_steps", 1)):
         raise ConfigError("metrics.angle_every_n_steps", metrics.angle_every_n_steps,
                           "a positive integer (1 = every step)")
+    if not isinstance(metrics.get("grad_norms", False), bool):
+        raise ConfigError("metrics.grad_norms", metrics.grad_norms, "true or false")
     if not isinstance(metrics.figure, bool):
         raise ConfigError("metrics.figure", metrics.figure, "true or false")
     span_rows = metrics.get("span_rows")

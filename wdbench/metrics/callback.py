@@ -13,6 +13,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 
 from wdbench.internals import add_summary
 from wdbench.metrics.catalog import progress_tags, tag_of
+from wdbench.metrics.gradients import gradient_metrics
 from wdbench.metrics.histograms import histogram_epochs, histogram_stats, write_histogram
 from wdbench.metrics.measures import MEASURERS, evaluate, member_parameters
 from wdbench.metrics.rotation import rotation_metrics
@@ -224,9 +225,11 @@ def log_scalars(logger, values: dict[str, float], step: int) -> None:
 
 def training_means(module, regularizer, lr: float) -> dict:
     """The epoch's mean minibatch data loss and penalty, its lr and the decay per step, and
-    each regularised matrix's effective lr and angle per step (rotation.py)."""
+    each regularised matrix's effective lr and angle per step (rotation.py) and, if
+    measured, its gradient norm (gradients.py)."""
     extra = {**mean_over_ranks(module.trainer, module.epoch_means()), "optim/lr": lr}
     extra.update(rotation_metrics(module, regularizer, lr))
+    extra.update(gradient_metrics(module, regularizer, lr))
     decay = regularizer.decay_per_step(lr)
     if decay is not None:
         extra["optim/decay_per_step"] = decay

@@ -143,6 +143,16 @@ def predicted_angle(regularizer, optimizer, lr: float):
       for kinds that are no decay (l1, constraints, none), Nesterov or dampened momentum,
       AMSGrad, or other optimizers.
     The lr is the current, scheduled one; a stacked grid gets one value per member."""
+    rates = decay_per_step_total(regularizer, optimizer, lr)
+    if rates is None:
+        return None
+    per_step, beta = rates
+    return sqrt(2 * per_step * (1 - beta) / (1 + beta))
+
+
+def decay_per_step_total(regularizer, optimizer, lr: float):
+    """(ρ, β): the whole decay per step of the regularised weights and the momentum (β1 for
+    Adam), for the optimizers and kinds `predicted_angle` has a prediction for; else None."""
     rates = regularizer.decay_rates(lr)
     if rates is None:
         return None
@@ -157,13 +167,11 @@ def predicted_angle(regularizer, optimizer, lr: float):
         beta = group["momentum"]
         if group["nesterov"] or group["dampening"]:
             return None
-        per_step = lr * coupled / (1 - beta) + shrink
-        return sqrt(2 * per_step * (1 - beta) / (1 + beta))
+        return lr * coupled / (1 - beta) + shrink, beta
     if isinstance(optimizer, torch.optim.Adam):
         if group["amsgrad"] or is_nonzero(coupled):
             return None
-        beta1 = group["betas"][0]
-        return sqrt(2 * shrink * (1 - beta1) / (1 + beta1))
+        return shrink, group["betas"][0]
     return None
 
 

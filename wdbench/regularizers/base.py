@@ -107,6 +107,9 @@ class Regularizer:
             self._zero = torch.zeros((), device=device)
         return self._zero
 
+    def schedule_peak(self, lr: float) -> None:
+        """The optimizer's lr, where a schedule starts: for kinds that scale with lr_t/lr_max."""
+
     def before_update(self, model: nn.Module, lr: float) -> None:
         pass
 

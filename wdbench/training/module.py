@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from wdbench.internals import count_optimizer_steps
+from wdbench.metrics.gradients import GradientNorms
 from wdbench.metrics.rotation import AngularUpdates, rotating_weights
 from wdbench.regularizers import Regularizer
 from wdbench.training.ddp import sum_over_ranks
@@ -58,6 +59,7 @@ class RegularizedModule(pl.LightningModule):
         self.automatic_optimization = False  # training_step runs the minibatch loop itself
         # each matrix's angle per step (rotation.py)
         self.angles = AngularUpdates(members=regularizer.members)
+        self.gradients = GradientNorms(members=regularizer.members)  # metrics.grad_norms
         self.reset_epoch_sums()
 
     @property
@@ -75,6 +77,7 @@ class RegularizedModule(pl.LightningModule):
             self.register_buffer(name, torch.zeros((), device=self.device), persistent=False)
         self.steps = 0
         self.angles.reset()
+        self.gradients.reset()
 
     def on_train_epoch_start(self) -> None:
         self.reset_epoch_sums()
@@ -140,6 +143,7 @@ class RegularizedModule(pl.LightningModule):
         lr = optimizer.param_groups[0]["lr"]
         rotating = rotating_weights(self.regularizer, self.model)
         self.angles.remember(rotating)
+        self.gradients.measure(rotating)  # before any decay touches w
         self.regularizer.before_update(self.model, lr)
         optimizer.step()
         self.regularizer.after_step(self.model, lr)
@@ -168,7 +172,8 @@ class RegularizedModule(pl.LightningModule):
         checkpoint["wdbench_epoch_sums"] = {"data_loss_sum": self.data_loss_sum.cpu(),
                                             "penalty_sum": self.penalty_sum.cpu(),
                                             "steps": self.steps,
-                                            "angles": self.angles.state_dict()}
+                                            "angles": self.angles.state_dict(),
+                                            "gradients": self.gradients.state_dict()}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         sums = checkpoint.get("wdbench_epoch_sums")
@@ -177,4 +182,5 @@ class RegularizedModule(pl.LightningModule):
             self.penalty_sum.copy_(sums["penalty_sum"])
             self.steps = sums["steps"]
             self.angles.load_state_dict(sums.get("angles", {}), self.device)
+            self.gradients.load_state_dict(sums.get("gradients", {}), self.device)
 

@@ -115,6 +115,7 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
     regularizer = stacking.regularizer(jobs) if stacked else build(cfg.regularizer)
     make_optimizer = build(cfg.optimizer)
     check_optimizer(cfg.optimizer, make_optimizer)
+    regularizer.schedule_peak(float(cfg.optimizer.lr))
     pl.seed_everything(cfg.seed, verbose=False)
 
     data = build(cfg.data, seed=cfg.seed)
@@ -127,6 +128,7 @@ def assemble(jobs: list[Job], stacking: Stacking | None = None) -> Assembled:
     module = (stacking.module if stacked else RegularizedModule)(
         model, regularizer, make_optimizer, loss_fn, configs[0], make_scheduler=make_scheduler)
     module.angles.every_n_steps = cfg.metrics.angle_every_n_steps
+    module.gradients.enabled = cfg.metrics.get("grad_norms", False)
     loggers = [tensorboard_logger(job.run_dir) for job in jobs] if stacked else None
     metrics = EpochMetrics(data, regularizer, loss_fn, cfg.metrics.every_n_epochs,
                            cfg.metrics.eval_rows, loggers=loggers,
