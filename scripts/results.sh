@@ -165,6 +165,10 @@ result_13() {  # weight decay erases the initialisation: when the test loss reac
       regularizer.strength="${pair%:*}" model.init_std=0.3,1,3 seed=0,1,2 \
       trainer.max_epochs="${pair#*:}" metrics.figure=false $PAR
   done
+  # the bias decayed too: no slow mode where the free bias and the inputs' mean trade off
+  sweep 13_null_space_eraser/bias_decayed_lambda_1 -m +experiment=d2l_synthetic \
+    regularizer.strength=1 'regularizer.exclude=[]' model.init_std=0.3,1,3 seed=0,1,2 \
+    trainer.max_epochs=600 metrics.figure=false $PAR
   [ "$STAGE" = runs ] || $PY scripts/null_eraser.py "$OUT"/13_null_space_eraser/* \
     --out results/13_null_space_eraser
 }
