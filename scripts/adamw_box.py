@@ -28,7 +28,7 @@ from wdbench.report.ridge import ridge_fit
 from wdbench.report.seeds import interval_text, seed_means
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 KEYS = ["rows", "inputs", "arm", "steps"]
 METRICS = ["box_distance", "ridge_distance", "loss_gap", "max_abs_weight"]
@@ -58,6 +58,7 @@ def run_record(run_dir: Path) -> dict:
             "box_distance": np.abs(params - box).max(),
             "ridge_distance": np.abs(params - ridge).max(),
             "box_to_ridge": np.abs(box - ridge).max(),
+            "least_squares_to_box": np.abs(np.r_[ridge_fit(x, y, 0.0)] - box).max(),
             "binding_fraction": np.isclose(np.abs(box[:inputs]), 1 / strength).mean(),
             "max_abs_weight": np.abs(params[:inputs]).max(),
             "loss_gap": least_squares_loss(x, y, params) - least_squares_loss(x, y, box),
@@ -113,8 +114,8 @@ def main() -> None:
         "loss_gap: training loss of the run minus that of the box solution. Mean over seeds\n"
         "with a 95% interval (Student's t).\n\n" + report_table(configurations) + "\n\n"
         "Per size (mean over seeds): lambda, the fraction of the box solution's weights on the\n"
-        "bound, max |box - ridge|, the box solution's training loss.\n\n"
-        + table(["n", "d", "lambda", "binding fraction", "max |box - ridge|", "box loss"],
+        "bound, max abs(box - ridge), the box solution's training loss.\n\n"
+        + table(["n", "d", "lambda", "binding fraction", "max abs(box - ridge)", "box loss"],
                 [[str(r.rows), str(r.inputs), number(s), number(r.binding_fraction),
                   number(r.box_to_ridge), number(r.box_loss)]
                  for (_, r), s in zip(configurations.drop_duplicates(["rows", "inputs"]).iterrows(),

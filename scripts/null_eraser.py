@@ -33,19 +33,20 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from wdbench.config.build import build
 from wdbench.report.collect import find_runs
 from wdbench.report.markdown import number, table
 from wdbench.report.seeds import interval_text, seed_means
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 DELTA = 0.01
 EPSILON = math.sqrt(2 * DELTA)
 # Below this factor the null part is at float32's floor (scripts/null_collapse.py).
 FLOOR = 1e-5
-KEYS = ["strength", "init_std"]
-METRICS = ["null_start", "t_fit", "t_pred", "t_gen", "ratio", "t_gen_eta_lambda",
+KEYS = ["bias_decayed", "strength", "init_std"]
+METRICS = ["slowest_over_lambda", "null_start", "t_fit", "t_pred", "t_gen", "ratio", "t_gen_eta_lambda",
            "excess_at_pred", "train_loss_at_gen", "final_test_loss"]
 
 
@@ -58,6 +59,18 @@ def history(run_dir: Path) -> dict[str, np.ndarray]:
 
 def first_step(steps: np.ndarray, below: np.ndarray) -> float:
     return float(steps[np.argmax(below)]) if below.any() else math.nan
+
+
+def slowest_rate(config) -> float:
+    """The smallest eigenvalue of the objective's Hessian in (w, b): [X 1]^T [X 1] / n plus
+    lambda on each decayed parameter. With the bias free it lies below lambda: the direction
+    where w along the inputs' mean and the bias trade off costs the data nothing but that
+    mean's spread, so lambda acts on it diluted (about lambda / (1 + ||x_mean||^2))."""
+    x = build(config.data, seed=config.seed).splits.train_x.double().numpy()
+    design = np.hstack([x.reshape(len(x), -1), np.ones((len(x), 1))])
+    decayed = np.r_[np.ones(design.shape[1] - 1), float("1d" not in config.regularizer.exclude)]
+    hessian = design.T @ design / len(x) + np.diag(decayed * float(config.regularizer.strength))
+    return float(np.linalg.eigvalsh(hessian)[0])
 
 
 def run_record(run_dir: Path) -> dict:
@@ -73,6 +86,8 @@ def run_record(run_dir: Path) -> dict:
     t_gen = first_step(steps, test - test[-1] <= DELTA)
     at_gen = np.argmax(steps >= t_gen) if math.isfinite(t_gen) else -1
     return {"strength": strength, "init_std": float(config.model.init_std),
+            "bias_decayed": "1d" not in config.regularizer.exclude,
+            "slowest_over_lambda": slowest_rate(config) / strength,
             "seed": summary["seed"], "lr": lr, "status": summary["status"],
             "steps": summary["steps"], "null_start": null[0],
             "null_law_error": float(np.abs(null[exact] / null[0] / factor[exact] - 1).max()),
@@ -108,8 +123,8 @@ def plot(runs: pd.DataFrame, dirs: dict, path: Path) -> None:
 
 
 def report_text(configurations: pd.DataFrame, runs: pd.DataFrame) -> str:
-    header = ["λ", "init_std", "seeds", *(f"{m} (95% interval)" for m in METRICS)]
-    rows = [[number(r.strength), number(r.init_std), str(r.seeds),
+    header = ["bias decayed", "λ", "init_std", "seeds", *(f"{m} (95% interval)" for m in METRICS)]
+    rows = [[str(r.bias_decayed), number(r.strength), number(r.init_std), str(int(r.seeds)),
              *(f"{number(r[m])} {interval_text(r[m + '_ci_low'], r[m + '_ci_high'])}"
                for m in METRICS)] for _, r in configurations.iterrows()]
     return (
@@ -119,7 +134,9 @@ def report_text(configurations: pd.DataFrame, runs: pd.DataFrame) -> str:
         "<= last test loss + delta; ratio = t_gen / t_pred; t_fit = first logged step with\n"
         "training loss <= delta; excess_at_pred = (test loss at t_pred - last test loss) /\n"
         "delta, 1 if the test loss were exactly ||w_null||^2 / 2 above its floor. Mean over\n"
-        "seeds with a 95% interval (Student's t).\n\n"
+        "seeds with a 95% interval (Student's t). slowest_over_lambda: the smallest eigenvalue\n"
+        "of the objective's Hessian in (w, b) over lambda (1: nothing decays slower than the\n"
+        "null part).\n\n"
         + table(header, rows) + "\n\n"
         f"Over all {len(runs)} runs: ratio from {number(runs.ratio.min())} to "
         f"{number(runs.ratio.max())}, mean {number(runs.ratio.mean())}; the null part's "

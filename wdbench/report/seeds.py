@@ -134,7 +134,7 @@ def seed_means(runs: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.Da
     rows = []
     for values, group in runs.groupby(keys, sort=True):
         row = dict(zip(keys, values if isinstance(values, tuple) else (values,)))
-        row["seeds"] = int(len(group))
+        row["seeds"] = len(group)
         for metric in metrics:
             series = group[metric].astype(float)
             row[metric] = series.mean()
