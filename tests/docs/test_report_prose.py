@@ -28,7 +28,7 @@ def unsourced_numbers(readme: Path) -> list[str]:
 
 
 def test_every_report_folder_has_a_readme():
-    assert len(READMES) == 10
+    assert all((d / "README.md").is_file() for d in RESULTS.iterdir() if d.is_dir())
 
 
 @pytest.mark.parametrize("readme", READMES, ids=lambda p: p.parent.name)
