@@ -82,7 +82,9 @@ def run_record(run_dir: Path) -> dict:
     null, test = curves["weights/l2_null"], curves["loss/test"]
     factor = (1 - lr * strength) ** steps
     exact = factor > FLOOR
-    t_pred = math.log(null[0] / EPSILON) / (lr * strength)
+    # no null space (as many rows as inputs): nothing to erase, no prediction
+    log_ratio = math.log(null[0] / EPSILON) if null[0] > 0 else math.nan
+    t_pred = log_ratio / (lr * strength)
     t_gen = first_step(steps, test - test[-1] <= DELTA)
     at_gen = np.argmax(steps >= t_gen) if math.isfinite(t_gen) else -1
     return {"strength": strength, "init_std": float(config.model.init_std),
@@ -94,8 +96,9 @@ def run_record(run_dir: Path) -> dict:
             "t_null": first_step(steps, null <= EPSILON), "t_fit":
             first_step(steps, curves["loss/train"] <= DELTA), "t_pred": t_pred, "t_gen": t_gen,
             "ratio": t_gen / t_pred, "t_gen_eta_lambda": t_gen * lr * strength,
-            "log_ratio": math.log(null[0] / EPSILON),
-            "excess_at_pred": float(np.interp(t_pred, steps, test - test[-1])) / DELTA,
+            "log_ratio": log_ratio,
+            "excess_at_pred": float(np.interp(t_pred, steps, test - test[-1])) / DELTA
+            if math.isfinite(t_pred) else math.nan,
             "train_loss_at_gen": curves["loss/train"][at_gen], "final_test_loss": test[-1]}
 
 
