@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce results/: each report's sweeps, then its report (tables, CSV, plots).
 #
-#   bash scripts/results.sh            # all reports (1-10, 14)
+#   bash scripts/results.sh            # all reports (1-11, 13, 14)
 #   bash scripts/results.sh 1 5        # some of them
 #   STAGE=runs bash scripts/results.sh 2     # only the sweeps; STAGE=report: only the report
 #   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
@@ -132,6 +132,50 @@ result_8() {  # weight decay with and without batch normalisation: rotational eq
   [ "$STAGE" = runs ] || $PY scripts/plot_rotation.py "$OUT/8_normalised" --out results/8_normalised
 }
 
+result_11() {  # AdamW as a box-constrained optimiser (Xie & Li 2024): distance to the box solution
+  # the same linear regression at two sizes (n rows, d inputs), full batch, lambda = 2 (box 0.5)
+  local small="data.train_size=100 data.batch_size=100 data.num_inputs=20"
+  local large="data.train_size=400 data.batch_size=400 data.num_inputs=200"
+  local task="data.noise_std=1.0 data.true_weight=0.5 model=linear model.init_std=0.001
+    optimizer.lr=0.01 regularizer.strength=2 metrics.every_n_epochs=100000 metrics.figure=false
+    seed=0,1,2"
+  local adamw="optimizer=adamw regularizer=weight_decay" size
+  # steps: the small size as in tests/science/test_adamw_box.py; the large one with beta2 0.999
+  # (slow) at 20,000 steps and beta2 0.99 at 5,000 and 20,000; constant lr for comparison
+  for size in small large; do
+    local betas="[0.9,0.99],[0.9,0.999]" steps=5000 constant=5000
+    # shellcheck disable=SC2086  # the settings are one word each
+    [ $size = large ] && steps=20000 constant=10000 && sweep "11_adamw_box/large/adamw_cosine_short" \
+      -m ${!size} $task $adamw scheduler=cosine 'optimizer.betas=[0.9,0.99]' trainer.max_epochs=5000 $PAR
+    # shellcheck disable=SC2086
+    sweep "11_adamw_box/$size/adamw_cosine" -m ${!size} $task $adamw scheduler=cosine \
+      "optimizer.betas=$betas" trainer.max_epochs=$steps $PAR
+    # shellcheck disable=SC2086
+    sweep "11_adamw_box/$size/adamw_constant" -m ${!size} $task $adamw scheduler=none \
+      'optimizer.betas=[0.9,0.99]' trainer.max_epochs=$constant $PAR
+    # shellcheck disable=SC2086
+    sweep "11_adamw_box/$size/adam_l2" -m ${!size} $task optimizer=adam regularizer=l2 \
+      scheduler=cosine trainer.max_epochs=5000 $PAR
+  done
+  [ "$STAGE" = runs ] || $PY scripts/adamw_box.py "$OUT"/11_adamw_box/*/* --out results/11_adamw_box
+}
+
+result_13() {  # weight decay erases the initialisation: when the test loss reaches its floor
+  # (Liu et al. 2023; Lyu et al. 2024); the run lasts about 1.3 times the predicted time
+  local pair
+  for pair in 0.3:2000 1:600 3:200; do
+    sweep "13_null_space_eraser/lambda_${pair%:*}" -m +experiment=d2l_synthetic \
+      regularizer.strength="${pair%:*}" model.init_std=0.3,1,3 seed=0,1,2 \
+      trainer.max_epochs="${pair#*:}" metrics.figure=false $PAR
+  done
+  # the bias decayed too: no slow mode where the free bias and the inputs' mean trade off
+  sweep 13_null_space_eraser/bias_decayed_lambda_1 -m +experiment=d2l_synthetic \
+    regularizer.strength=1 'regularizer.exclude=[]' model.init_std=0.3,1,3 seed=0,1,2 \
+    trainer.max_epochs=600 metrics.figure=false $PAR
+  [ "$STAGE" = runs ] || $PY scripts/null_eraser.py "$OUT"/13_null_space_eraser/* \
+    --out results/13_null_space_eraser
+}
+
 result_14() {  # decoupled decay under cosine decay to 0, fixed or following the schedule (AdamC)
   sweep 14_schedule_decay -m +experiment=schedule_decay regularizer.follow_schedule=false,true \
     seed=0,1,2 threads=1 $PAR
@@ -140,7 +184,7 @@ result_14() {  # decoupled decay under cosine decay to 0, fixed or following the
     --out results/14_schedule_decay
 }
 
-for n in "${@:-1 2 3 4 5 6 7 8 9 10 14}"; do
+for n in "${@:-1 2 3 4 5 6 7 8 9 10 11 13 14}"; do
   for one in $n; do
     SECONDS=0
     "result_$one"

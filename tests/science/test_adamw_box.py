@@ -11,79 +11,55 @@ to 0 over 5,000 steps. With β2 = 0.999 the second moment remembers the first la
 for thousands of steps and the interior coordinates crawl (0.067 from the box after 5,000 steps
 against 0.0095 here). Tolerances: a tenth of the distance from the box solution to the least
 squares fit (0.24) and to ridge (0.43); constant-lr AdamW oscillates by about lr around its
-point, and cosine decay ends with lr near 0."""
+point, and cosine decay ends with lr near 0.
 
-import numpy as np
+Both arms run as `python -m wdbench -m` sweeps and scripts/adamw_box.py compares them
+(results/11_adamw_box is this with 3 seeds, constant lr, and n = 400, d = 200 too)."""
+
+import csv
+import subprocess
+import sys
+
 import pytest
-import torch
-from scipy.optimize import lsq_linear
 
-from tests.helpers.runs import run_config
-from wdbench.data.synthetic import make_synthetic
+from tests.helpers.runs import REPO, run_main
 
-ROWS, INPUTS, LAMBDA = 100, 20, 2.0
-DATA = {"train_size": ROWS, "batch_size": ROWS, "num_inputs": INPUTS, "noise_std": 1.0,
-            "true_weight": 0.5, "test_size": 100}
-TASK = [*(f"data.{key}={value}" for key, value in DATA.items()), "model=linear",
-        "model.init_std=0.001", "optimizer.lr=0.01", "scheduler=cosine", "trainer.max_epochs=5000",
-        "metrics.every_n_epochs=100000", "metrics.figure=false", "threads=1"]
-
-
-def weights_and_bias(run_dir) -> np.ndarray:
-    state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
-    weight = next(v for k, v in state.items() if k.endswith("weight"))
-    bias = next(v for k, v in state.items() if k.endswith("bias"))
-    return np.r_[weight.flatten().double().numpy(), bias.double().numpy()]
+LAMBDA = 2.0
+TASK = ["data.train_size=100", "data.batch_size=100", "data.num_inputs=20", "data.noise_std=1.0",
+        "data.true_weight=0.5", "model=linear", "model.init_std=0.001", "optimizer.lr=0.01",
+        "scheduler=cosine", "trainer.max_epochs=5000", "metrics.every_n_epochs=100000",
+        "metrics.figure=false", "threads=1", f"regularizer.strength={LAMBDA}", "seed=0"]
+ARMS = {"adamw": ["optimizer=adamw", "optimizer.betas=[0.9,0.99]", "regularizer=weight_decay"],
+        "adam_l2": ["optimizer=adam", "regularizer=l2"]}
 
 
 @pytest.fixture(scope="module")
-def problem():
-    """The run's own training rows (same seed, same draw) with a column of ones for the bias."""
-    splits = make_synthetic(**DATA, seed=0).splits
-    design = np.hstack([splits.train_x.double().numpy(), np.ones((ROWS, 1))])
-    return design, splits.train_y.double().numpy().ravel()
+def rows(tmp_path_factory) -> dict[str, dict]:
+    """runs.csv of scripts/adamw_box.py over one sweep per arm, by the run's optimizer."""
+    root = tmp_path_factory.mktemp("box")
+    for arm, overrides in ARMS.items():
+        result = run_main(["-m", *TASK, *overrides, f"hydra.sweep.dir={arm}"], cwd=root)
+        assert result.returncode == 0, result.stderr[-3000:]
+    report = subprocess.run([sys.executable, str(REPO / "scripts" / "adamw_box.py"),
+                             *(str(root / arm) for arm in ARMS), "--out", str(root / "out")],
+                            capture_output=True, text=True, check=False)
+    assert report.returncode == 0, report.stderr
+    assert (root / "out" / "distance.png").stat().st_size > 10_000
+    table = list(csv.DictReader((root / "out" / "runs.csv").read_text().splitlines()))
+    return {row["arm"].split()[0]: {k: float(v) for k, v in row.items()
+                                    if k not in ("arm", "status")} for row in table}
 
 
-def box_solution(design, target) -> np.ndarray:
-    bound = np.r_[np.full(INPUTS, 1 / LAMBDA), np.inf]
-    return lsq_linear(design, target, bounds=(-bound, bound), tol=1e-12).x
+def test_full_batch_adamw_lands_on_the_box_constrained_least_squares(rows):
+    adamw = rows["adamw"]
+    assert 0.2 < adamw["binding_fraction"] < 0.8  # the box binds on some coordinates, not all
+    assert adamw["max_abs_weight"] <= (1 / LAMBDA) * 1.01  # inside the box, to 1%
+    assert adamw["box_distance"] < 0.1 * adamw["least_squares_to_box"]
+    assert adamw["box_distance"] < 0.1 * adamw["box_to_ridge"]
+    assert abs(adamw["loss_gap"]) < 5e-3 * adamw["box_loss"]
 
 
-def ridge_solution(design, target) -> np.ndarray:
-    """argmin mean ½(ŷ - y)² + (λ/2)‖w‖², the bias free."""
-    penalty = np.diag(np.r_[np.full(INPUTS, LAMBDA), 0.0])
-    return np.linalg.solve(design.T @ design / ROWS + penalty, design.T @ target / ROWS)
-
-
-def train_loss(design, target, params) -> float:
-    return 0.5 * np.mean((design @ params - target) ** 2)
-
-
-def test_full_batch_adamw_lands_on_the_box_constrained_least_squares(tmp_path, problem):
-    design, target = problem
-    box, ridge = box_solution(design, target), ridge_solution(design, target)
-    least_squares = np.linalg.lstsq(design, target, rcond=None)[0]
-    binding = np.isclose(np.abs(box[:INPUTS]), 1 / LAMBDA)
-    assert 0.2 < binding.mean() < 0.8  # the box binds on some coordinates, not all
-
-    summary = run_config(tmp_path / "adamw", [*TASK, "optimizer=adamw", "optimizer.betas=[0.9,0.99]",
-                                              "regularizer=weight_decay",
-                                              f"regularizer.strength={LAMBDA}"])
-    assert summary["status"] == "completed"
-    adamw = weights_and_bias(tmp_path / "adamw")
-    assert np.abs(adamw[:INPUTS]).max() <= (1 / LAMBDA) * 1.01  # inside the box, to 1%
-    assert np.abs(adamw - box).max() < 0.1 * np.abs(least_squares - box).max()
-    assert np.abs(adamw - box).max() < 0.1 * np.abs(ridge - box).max()
-    assert train_loss(design, target, adamw) == pytest.approx(
-        train_loss(design, target, box), rel=5e-3)
-
-
-def test_adam_with_l2_in_the_loss_lands_on_ridge_instead(tmp_path, problem):
-    design, target = problem
-    summary = run_config(tmp_path / "adam_l2", [*TASK, "optimizer=adam", "regularizer=l2",
-                                                f"regularizer.strength={LAMBDA}"])
-    assert summary["status"] == "completed"
-    adam_l2 = weights_and_bias(tmp_path / "adam_l2")
-    ridge, box = ridge_solution(design, target), box_solution(design, target)
-    assert np.abs(adam_l2 - ridge).max() < 1e-4  # a strongly convex problem: converged
-    assert np.abs(adam_l2 - box).max() > 0.3
+def test_adam_with_l2_in_the_loss_lands_on_ridge_instead(rows):
+    adam_l2 = rows["adam"]
+    assert adam_l2["ridge_distance"] < 1e-4  # a strongly convex problem: converged
+    assert adam_l2["box_distance"] > 0.3

@@ -121,3 +121,18 @@ def runner_up_rows(runs, table, settings, knobs, select) -> pd.DataFrame:
                 row["paired seeds"] = seeds
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def seed_means(runs: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.DataFrame:
+    """One row per configuration (keys): the number of seeds, and each metric's mean with its
+    95% interval over them (metric, metric_ci_low, metric_ci_high)."""
+    rows = []
+    for values, group in runs.groupby(keys, sort=True):
+        row = dict(zip(keys, values if isinstance(values, tuple) else (values,)))
+        row["seeds"] = len(group)
+        for metric in metrics:
+            series = group[metric].astype(float)
+            row[metric] = series.mean()
+            row[metric + "_ci_low"], row[metric + "_ci_high"], _ = mean_interval(series.tolist())
+        rows.append(row)
+    return pd.DataFrame(rows)
