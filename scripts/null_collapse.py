@@ -31,9 +31,9 @@ from omegaconf import OmegaConf
 FLOOR = 1e-5
 # the figure's axis and title: the plain law alone, or with cautious decay's beside it
 PREDICTIONS = {False: "(1 − lr·λ)^t",
-               True: "(1 − lr·λ)^t; cautious: (1 − lr·λ + c(lr·λ)²)^(t/2)"}
+               True: "(1 − lr·λ)^t, cautious (1 − lr·λ + c(lr·λ)²)^(t/2)"}
 TITLES = {False: "decays by (1 − lr·λ) per step",
-          True: "decays by (1 − lr·λ) per step, about half that with cautious decay"}
+          True: "decays by (1 − lr·λ) per step, cautious by about half that"}
 
 
 def step_factor(kind: str, rate: float, null_fraction: float) -> float:
@@ -109,18 +109,24 @@ def main() -> None:
     figure = Figure(figsize=(6, 5), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots()
-    worst, count = 0.0, 0
-    run_dirs = sorted(p.parent for p in args.sweep.glob("*/summary.json"))
+    worst, count, labelled = 0.0, 0, set()
+    run_dirs = [path.parent for path in sorted(args.sweep.glob("*/summary.json"))
+                if json.loads(path.read_text())["status"] == "completed"]
     cautious = any(run_kind(run_dir) == "cautious" for run_dir in run_dirs)
     for run_dir in run_dirs:
         label, predicted, measured = run_points(run_dir)
+        if cautious:  # a grid of kinds: one colour and one legend entry per kind
+            label = run_kind(run_dir)
         above = predicted >= FLOOR
-        axes.plot(predicted[above], measured[above], "o", markersize=3, label=label)
+        axes.plot(predicted[above], measured[above], "o", markersize=3,
+                  color=("C1" if label == "cautious" else "C0") if cautious else None,
+                  label=None if label in labelled else label)
+        labelled.add(label)
         worst = max(worst, float(np.max(np.abs(measured[above] / predicted[above] - 1))))
         count += 1
     lowest = axes.get_xlim()[0]
     axes.plot([lowest, 1], [lowest, 1], color="black", linewidth=0.8, label="y = x")
-    axes.set(xscale="log", yscale="log", xlabel=f"{PREDICTIONS[cautious]}   (t = SGD steps so far)",
+    axes.set(xscale="log", yscale="log", xlabel=f"{PREDICTIONS[cautious]}   (t = SGD steps)",
              ylabel="‖w_null(t)‖ / ‖w_null(0)‖",
              title="the weight orthogonal to the data's span\n" + TITLES[cautious])
     axes.grid(True, which="both", alpha=0.3)
