@@ -72,7 +72,7 @@ result_3() {  # every regulariser at its validation-tuned strength, same MLP tas
   # cautious decay (decoupled, on the coordinates where update and weight share a sign) around
   # its optimum, which lies near decoupled's
   sweep 3_every_regularizer/cautious +experiment=lambda_grid_mlp regularizer=cautious \
-    regularizer.strength=0.1,0.3,1,3 $PAR
+    regularizer.strength=0.1,0.3,1,3,10 $PAR
   report 3_every_regularizer "$OUT"/3_every_regularizer/* --knob regularizer.strength \
     --knob regularizer.radius --title "Every regulariser at its validation-tuned strength"
 }
@@ -142,7 +142,7 @@ result_8() {  # weight decay with and without batch normalisation: rotational eq
 
 result_12() {  # cautious decay on the lecture's task: does it keep the loss's minimisers?
   sweep 12_cautious/grid +experiment=lambda_grid_synthetic regularizer=decoupled,cautious \
-    regularizer.strength=0,0.1,0.3,1,3,10,30,100 $PAR
+    regularizer.strength=0,0.1,0.3,1,3,10,30,100,300,1000 $PAR
   report 12_cautious "$OUT/12_cautious/grid" --curves --title "Cautious weight decay on the lecture's task"
   # ||w_null(t)|| against the coin-flip prediction (null_collapse.png), the span/null table
   [ "$STAGE" = runs ] || $PY scripts/null_collapse.py "$OUT/12_cautious/grid" --out results/12_cautious \
