@@ -22,7 +22,8 @@ from wdbench.report.build import KNOB, make_report
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="+", help="run directories, or folders holding them")
+    parser.add_argument("paths", nargs="+", help="run directories, folders holding them, or "
+                        "a report's runs.csv (runs made elsewhere: their rows join the others)")
     parser.add_argument("--out", help="folder for report.md, CSVs and plots "
                         "(default: PATH/report, in the first path)")
     parser.add_argument("--source", choices=["summary", "tensorboard"], default="summary",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce results/: each report's sweeps, then its report (tables, CSV, plots).
 #
-#   bash scripts/results.sh            # all reports (1-11, 13, 14)
+#   bash scripts/results.sh            # all reports (1-14)
 #   bash scripts/results.sh 1 5        # some of them
 #   STAGE=runs bash scripts/results.sh 2     # only the sweeps; STAGE=report: only the report
 #   JOBS=4 bash scripts/results.sh 2         # parallel jobs (threads per job = cores / JOBS)
@@ -69,6 +69,10 @@ result_3() {  # every regulariser at its validation-tuned strength, same MLP tas
     regularizer.radius=0.125,0.25,0.5,1,2,4 seed=0,1,2 $PAR
   sweep 3_every_regularizer/none -m +experiment=mlp_l2 regularizer=none '~regularizer.strength' \
     seed=0,1,2 $PAR
+  # cautious decay (decoupled, on the coordinates where update and weight share a sign) around
+  # its optimum, which lies near decoupled's
+  sweep 3_every_regularizer/cautious +experiment=lambda_grid_mlp regularizer=cautious \
+    regularizer.strength=0.1,0.3,1,3,10 $PAR
   report 3_every_regularizer "$OUT"/3_every_regularizer/* --knob regularizer.strength \
     --knob regularizer.radius --title "Every regulariser at its validation-tuned strength"
 }
@@ -81,6 +85,10 @@ result_4() {  # Adam + L2 in the loss vs AdamW's decoupled decay (the weight_dec
   sweep 4_adam_vs_adamw/adamw +experiment=lambda_grid_mlp optimizer=adamw '~optimizer.momentum' \
     optimizer.lr=1e-3 regularizer=weight_decay \
     regularizer.strength=0,1e-3,3e-3,1e-2,3e-2,0.1,0.3,1,3,10,30 $PAR
+  # AdamW-style cautious decay (torch's AdamW step, then lr*lambda decay where update and weight
+  # share a sign) on AdamW's grid around its optimum
+  sweep 4_adam_vs_adamw/cautious +experiment=lambda_grid_mlp optimizer=adamw '~optimizer.momentum' \
+    optimizer.lr=1e-3 regularizer=cautious regularizer.strength=1,3,10,30,100 $PAR
   report 4_adam_vs_adamw "$OUT"/4_adam_vs_adamw/* --title "Adam + L2 vs AdamW"
 }
 
@@ -160,6 +168,15 @@ result_11() {  # AdamW as a box-constrained optimiser (Xie & Li 2024): distance 
   [ "$STAGE" = runs ] || $PY scripts/adamw_box.py "$OUT"/11_adamw_box/*/* --out results/11_adamw_box
 }
 
+result_12() {  # cautious decay on the lecture's task: does it keep the loss's minimisers?
+  sweep 12_cautious/grid +experiment=lambda_grid_synthetic regularizer=decoupled,cautious \
+    regularizer.strength=0,0.1,0.3,1,3,10,30,100,300,1000 $PAR
+  report 12_cautious "$OUT/12_cautious/grid" --curves --title "Cautious weight decay on the lecture's task"
+  # ||w_null(t)|| against the coin-flip prediction (null_collapse.png), the span/null table
+  [ "$STAGE" = runs ] || $PY scripts/null_collapse.py "$OUT/12_cautious/grid" --out results/12_cautious \
+    --grid "$OUT/12_cautious/grid"
+}
+
 result_13() {  # weight decay erases the initialisation: when the test loss reaches its floor
   # (Liu et al. 2023; Lyu et al. 2024); the run lasts about 1.3 times the predicted time
   local pair
@@ -184,7 +201,7 @@ result_14() {  # decoupled decay under cosine decay to 0, fixed or following the
     --out results/14_schedule_decay
 }
 
-for n in "${@:-1 2 3 4 5 6 7 8 9 10 11 13 14}"; do
+for n in "${@:-1 2 3 4 5 6 7 8 9 10 11 12 13 14}"; do
   for one in $n; do
     SECONDS=0
     "result_$one"

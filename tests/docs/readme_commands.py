@@ -88,7 +88,7 @@ RUN_BY = {
     "regularizer.strength --data-size": (
         "tests/integration/test_plane_presets.py::test_lambda_vs_data_size_preset_counts_the_whole_training_set",),
     **{f"bash scripts/results.sh {n}": ("tests/integration/test_scripts.py::test_results_script_other_stages",)
-       for n in (7, 8, 9, 10, 11, 13, 14)},
+       for n in (7, 8, 9, 10, 11, 12, 13, 14)},
     "python -m wdbench +experiment=d2l_synthetic": (SHRUNK,),
     "python -m wdbench +experiment=ridge_optimum": (
         "tests/science/test_ridge_optimum.py::test_ridge_optimum_preset_reaches_closed_form_and_lambda_star_wins",),

@@ -187,3 +187,18 @@ def test_readme_sweep_two_seeds_no_validation(tmp_path):
     table = report["table"]
     assert list(table["finished"]) == [2, 2]
     assert table["test_loss_ci_low"].isna().all() and (table["test_loss"] > 0).all()
+
+
+def test_a_reports_runs_csv_reads_back_as_its_runs(kfold_sweep):
+    """A report made from its own runs.csv (the run directories elsewhere) has the same
+    configurations, choices and paired table; given beside the directories it came from, each
+    run counts once. The sweep's nulls (data.folds' neighbours), lists, booleans and a failed
+    configuration all go through the CSV."""
+    root, sweep = kfold_sweep
+    first = make_report([sweep], root / "from_dirs")
+    again = make_report([root / "from_dirs" / "runs.csv"], root / "from_csv")
+    pd.testing.assert_frame_equal(again["table"], first["table"])
+    for name in ("configurations.csv", "runs.csv"):
+        assert (root / "from_csv" / name).read_text() == (root / "from_dirs" / name).read_text()
+    both = make_report([root / "from_dirs" / "runs.csv", sweep], root / "both")
+    assert len(both["runs"]) == len(first["runs"]) == 9

@@ -82,7 +82,7 @@ def test_results_script_stage(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage", [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14])
+@pytest.mark.parametrize("stage", [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
 def test_results_script_other_stages(tmp_path, needs_fashion_mnist, stage):
     """`bash scripts/results.sh N` with tests/docs/shrink.py standing in for python: every sweep as
     the script writes it, shrunk to its first grid point, one epoch on 200 images."""

@@ -105,16 +105,52 @@ def read_history(run_dir: Path, source: str) -> pd.DataFrame:
     return pd.read_csv(path) if path.is_file() else pd.DataFrame()
 
 
-def collect(paths, source: str = "summary") -> pd.DataFrame:
-    """One row per run under `paths`: run_dir, config keys, status, final metrics."""
+# What from_summary / from_events give; a runs.csv row's other columns are its config.
+OUTCOME_KEYS = {*summary_keys(), "status", "epochs", "wall_time", "error", "stack_members"}
+
+
+def typed(cell: str):
+    """A runs.csv cell as read_config or from_summary gave it: '' (null) -> None, numbers,
+    booleans; anything else (a list as "[a,b]", a name) stays text."""
+    if cell == "":
+        return None
+    if cell in ("True", "False"):
+        return cell == "True"
+    for number in (int, float):
+        try:
+            return number(cell)
+        except ValueError:
+            pass
+    return cell
+
+
+def from_table(path: Path) -> list[tuple[dict, dict]]:
+    """(config, outcome) per row of a report's runs.csv: runs whose directories are not here
+    (another machine's), read back as collect() read them there."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
     rows = []
-    for run_dir in find_runs(paths):
+    for record in table.to_dict("records"):
+        record = {key: typed(cell) for key, cell in record.items()}
+        rows.append(({k: v for k, v in record.items() if k not in OUTCOME_KEYS},
+                     {k: v for k, v in record.items() if k in OUTCOME_KEYS}))
+    return rows
+
+
+def collect(paths, source: str = "summary") -> pd.DataFrame:
+    """One row per run under `paths`: run_dir, config keys, status, final metrics. A path that
+    is a report's runs.csv adds its rows, except those whose run directory is also read."""
+    tables = [Path(p) for p in paths if Path(p).suffix == ".csv"]
+    rows = []
+    for run_dir in find_runs([p for p in paths if Path(p).suffix != ".csv"]):
         config = read_config(run_dir)
         if source == "tensorboard":
             outcome = from_events(run_dir, config.get("trainer.max_epochs"))
         else:
             outcome = from_summary(run_dir)
         rows.append(({"run_dir": str(run_dir), **config}, outcome))
+    read = {config["run_dir"] for config, _ in rows}
+    for table in tables:
+        rows += [row for row in from_table(table) if row[0]["run_dir"] not in read]
     config_keys = list(dict.fromkeys(key for config, _ in rows for key in config))
     frame = pd.DataFrame([{**{k: config.get(k, ABSENT) for k in config_keys}, **outcome}
                           for config, outcome in rows])
