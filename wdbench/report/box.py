@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from scipy.optimize import lsq_linear
 
+from wdbench.outputs.files import RunDir
+
 
 def design_matrix(x) -> np.ndarray:
     """The inputs with a column of ones for the bias, in float64."""
@@ -31,8 +33,8 @@ def least_squares_loss(x, y, params: np.ndarray) -> float:
 
 
 def checkpoint_params(run_dir: Path) -> np.ndarray:
-    """A linear run's final (w, b) as one float64 vector, from checkpoints/last.ckpt."""
-    state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    """A linear run's final (w, b) as one float64 vector, from its last checkpoint."""
+    state = torch.load(RunDir(run_dir).checkpoint, weights_only=False)["state_dict"]
     weight = next(v for k, v in state.items() if k.endswith("weight"))
     bias = next(v for k, v in state.items() if k.endswith("bias"))
     return np.r_[weight.flatten().double().numpy(), bias.double().numpy()]
