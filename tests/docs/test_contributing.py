@@ -3,23 +3,21 @@ and its YAML, nothing else. The two files are written into a copy of the package
 page's two commands run there through the real command line."""
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.contributing import copy_package, section, section_commands
+from tests.helpers.contributing import copy_package, section_commands, section_files
 from tests.helpers.contributing import run_in as run
 
-FILE_BLOCK = re.compile(r"```(?:python|yaml)\n# (\S+)\n(.*?)```", re.DOTALL)
 HEADING = "A new regulariser kind: its class and its YAML"
 METRICS = ("train_loss", "test_loss", "gap_loss", "weight_l2", "weight_l1")
 
 
 def example_files() -> dict[str, str]:
-    return {path: f"# {path}\n{body}" for path, body in FILE_BLOCK.findall(section(HEADING))}
+    return section_files(HEADING)
 
 
 def example_commands() -> list[list[str]]:

@@ -2,6 +2,7 @@
 them into, and the page's commands run in that copy through the real command line."""
 
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 from tests.helpers.runs import REPO
 
 COMMAND_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+FILE_BLOCK = re.compile(r"```(?:python|yaml)\n(.*?)```", re.DOTALL)
+PATH_LINE = re.compile(r"^# (\S+\.(?:py|yaml))$", re.MULTILINE)  # a block's file, in its header
 
 
 def section(heading: str) -> str:
@@ -21,8 +24,15 @@ def section(heading: str) -> str:
 
 
 def section_commands(heading: str) -> list[list[str]]:
-    return [line.split() for block in COMMAND_BLOCK.findall(section(heading))
-            for line in block.splitlines() if line.startswith("python -m wdbench")]
+    """Every `python ...` line of the section's shell blocks, split as the shell splits it."""
+    return [shlex.split(line) for block in COMMAND_BLOCK.findall(section(heading))
+            for line in block.splitlines() if line.startswith("python ")]
+
+
+def section_files(heading: str) -> dict[str, str]:
+    """Each code block of the section that names its file in a `# path` header line, by path."""
+    named = ((PATH_LINE.search(block), block) for block in FILE_BLOCK.findall(section(heading)))
+    return {path.group(1): block for path, block in named if path}
 
 
 def copy_package(root: Path) -> Path:
