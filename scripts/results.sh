@@ -189,8 +189,16 @@ result_13() {  # weight decay erases the initialisation: when the test loss reac
   sweep 13_null_space_eraser/bias_decayed_lambda_1 -m +experiment=d2l_synthetic \
     regularizer.strength=1 'regularizer.exclude=[]' model.init_std=0.3,1,3 seed=0,1,2 \
     trainer.max_epochs=600 metrics.figure=false $PAR
-  [ "$STAGE" = runs ] || $PY scripts/null_eraser.py "$OUT"/13_null_space_eraser/* \
-    --out results/13_null_space_eraser
+  # an MLP on 1,000 Fashion-MNIST images from a large init: each run lasts 2.4 / (lr lambda) steps
+  for pair in 0.05:240 0.1:120 0.2:60; do
+    sweep "13_null_space_eraser/mlp_lambda_${pair%:*}" -m +experiment=eraser_mlp \
+      regularizer.strength="${pair%:*}" model.init_std=0.05,0.1,0.2 seed=0,1,2 \
+      trainer.max_epochs="${pair#*:}" threads=1 $PAR
+  done
+  [ "$STAGE" = runs ] && return 0
+  $PY scripts/null_eraser.py "$OUT"/13_null_space_eraser/lambda_* \
+    "$OUT"/13_null_space_eraser/bias_decayed_* --out results/13_null_space_eraser
+  $PY scripts/eraser_mlp.py "$OUT"/13_null_space_eraser/mlp_* --out results/13_null_space_eraser/mlp
 }
 
 result_14() {  # decoupled decay under cosine decay to 0, fixed or following the schedule (AdamC)
