@@ -80,6 +80,12 @@ FINAL_METRICS = [
                 "angle per step per layer", per_layer=True),
     FinalMetric("weights/angular_update_predicted_layer/", "layer_angular_update_predicted",
                 "predicted angle per step per layer", per_layer=True),
+    FinalMetric("weights/grad_norm_layer/", "layer_grad_norm", "||g||2 per layer",
+                per_layer=True),
+    FinalMetric("weights/grad_to_weight_layer/", "layer_grad_to_weight", "||g|| / ||w|| per layer",
+                per_layer=True),
+    FinalMetric("weights/grad_to_weight_predicted_layer/", "layer_grad_to_weight_predicted",
+                "predicted ||g|| / ||w|| per layer", per_layer=True),
 ]
 # The HParams dashboard shows five metric columns at first: these, by task.
 HPARAMS_FIRST = {
