@@ -100,12 +100,11 @@ result_5() {  # bias regularised or not: L2 on weights only ([1d] excluded) vs o
   report 5_bias/mlp "$OUT/5_bias/mlp" --title "Bias regularised or not: MLP on 1k Fashion-MNIST"
 }
 
-result_6() {  # label noise 0 / 20% / 40%: the best lambda and its benefit
-  # noise 0 is report 2's MLP grid (same task, data.label_noise=0.0): reused, not rerun
-  sweep 2_fashion/mlp_1k +experiment=lambda_grid_mlp $PAR
-  sweep 6_label_noise +experiment=lambda_grid_mlp data.label_noise=0.2,0.4 \
-    regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1,3e-1 seed=0,1 $PAR
-  report 6_label_noise "$OUT/6_label_noise" "$OUT/2_fashion/mlp_1k" --title "Label noise"
+result_6() {  # label noise 0 / 20% / 40%: the best lambda, memorising, and stopping early
+  sweep 6_label_noise +experiment=lambda_grid_mlp data.label_noise=0,0.2,0.4 \
+    regularizer.strength=0,1e-4,3e-4,1e-3,3e-3,1e-2,3e-2,1e-1,3e-1 $PAR
+  report 6_label_noise "$OUT/6_label_noise" --title "Label noise"
+  [ "$STAGE" = runs ] || $PY scripts/label_noise.py "$OUT/6_label_noise" --out results/6_label_noise
 }
 
 result_7() {  # the best lambda in closed form, and double descent, trained by wdbench

@@ -89,8 +89,8 @@ def test_results_script_other_stages(tmp_path, needs_fashion_mnist, stage):
     shutil.copytree(REPO / "scripts", tmp_path / "scripts")
     python = f"{sys.executable} {REPO / 'tests' / 'docs' / 'shrink.py'}"
     env = {**os.environ, "PYTHON": python, "JOBS": "1", "PYTHONPATH": str(REPO),
-           # reports 7, 9, 10 and 14 compare grid points: two of each swept list
-           "SHRINK_KEEP": "2" if stage in (7, 9, 10, 14) else "1"}
+           # reports 6, 7, 9, 10 and 14 compare grid points: two of each swept list
+           "SHRINK_KEEP": "2" if stage in (6, 7, 9, 10, 14) else "1"}
     result = subprocess.run(["bash", str(tmp_path / "scripts" / "results.sh"), str(stage)],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
                             check=False)

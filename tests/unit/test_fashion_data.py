@@ -92,8 +92,10 @@ def test_splits_and_label_noise_on_real_data(needs_fashion_mnist):
     noisy = fashion_mnist.make_fashion_mnist(train_size=2000, val_size=1000, seed=5,
                                              label_noise=0.4)
     assert torch.equal(clean.splits.train_x, noisy.splits.train_x)
-    changed = (clean.splits.train_y != noisy.splits.train_y).float().mean().item()
-    assert 0.3 < changed < 0.4  # 40% replaced, a tenth of those by their own class
+    changed = clean.splits.train_y != noisy.splits.train_y
+    assert 0.3 < changed.float().mean().item() < 0.4  # 40% replaced, a tenth by their own class
+    assert torch.equal(noisy.splits.train_corrupted, changed)
+    assert clean.splits.train_corrupted is None
     assert torch.equal(clean.splits.val_y, noisy.splits.val_y)
     assert torch.equal(clean.splits.test_y, noisy.splits.test_y)
     with pytest.raises(ConfigError, match="data.train_size"):
@@ -121,3 +123,20 @@ def test_tiny_real_run(tmp_path, needs_fashion_mnist):
     assert summary["status"] == "completed"
     assert summary["test_acc"] > 0.5  # ten classes: chance is 0.1
     assert {"val_acc", "gap_acc", "train_acc"} <= set(summary)
+
+
+def test_training_accuracy_splits_into_kept_and_changed_labels(tmp_path, needs_fashion_mnist):
+    """acc/train is the row-weighted mean of acc/train_clean and acc/train_corrupted: the same
+    500 rows, counted in two parts (all are evaluated: 500 < the test set's 10,000)."""
+    noisy = ["data=fashion_mnist", "model=mlp", "data.train_size=500", "data.val_size=500",
+             "data.label_noise=0.4", "trainer.max_epochs=2", "seed=0"]
+    summary = run_config(tmp_path, noisy)
+    corrupted = fashion_mnist.make_fashion_mnist(train_size=500, val_size=500, seed=0,
+                                                 label_noise=0.4).splits.train_corrupted
+    changed = corrupted.sum().item()
+    weighted = ((500 - changed) * summary["train_clean_acc"]
+                + changed * summary["train_corrupted_acc"]) / 500
+    assert abs(weighted - summary["train_acc"]) < 1e-6
+    assert summary["train_clean_acc"] > summary["train_corrupted_acc"]
+    clean = run_config(tmp_path / "clean", noisy[:4] + ["trainer.max_epochs=1"])
+    assert "train_corrupted_acc" not in clean and "train_clean_acc" not in clean

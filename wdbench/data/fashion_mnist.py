@@ -9,7 +9,7 @@ import torch
 from wdbench.config.checks import check_fraction
 from wdbench.data.idx import check_images, check_labels, read_idx
 from wdbench.data.loader import TensorDataModule
-from wdbench.data.splits import Splits, add_label_noise, choose_train_val
+from wdbench.data.splits import Splits, add_label_noise, changed_rows, choose_train_val
 from wdbench.errors import ConfigError, DataError
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -130,14 +130,16 @@ def make_fashion_mnist(
     pool_x, pool_y = raw["train_images"], raw["train_labels"].long()
     train_index, val_index = choose_train_val(len(pool_x), train_size, val_size, seed, folds, fold)
     mean, std = pixel_stats(pool_x)
+    train_y = add_label_noise(pool_y[train_index], label_noise, NUM_CLASSES, seed)
     splits = Splits(
         train_x=to_features(pool_x[train_index], mean, std),
-        train_y=add_label_noise(pool_y[train_index], label_noise, NUM_CLASSES, seed),
+        train_y=train_y,
         val_x=to_features(pool_x[val_index], mean, std),
         val_y=pool_y[val_index],
         test_x=to_features(raw["test_images"], mean, std),
         test_y=raw["test_labels"].long(),
         task="classification",
         num_outputs=NUM_CLASSES,
+        train_corrupted=changed_rows(pool_y[train_index], train_y),
     )
     return TensorDataModule(splits, batch_size, seed)

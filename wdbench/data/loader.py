@@ -145,9 +145,10 @@ class TensorDataModule(pl.LightningDataModule):
         """The splits evaluated every epoch, all through the same code path. `train` is the
         training set, or a fixed subset the size of the test set when it is larger (DeepOBS):
         its first rows, which are a seeded random subset because the training rows are stored
-        in a seeded random order (drawn from a shuffled pool, or i.i.d.). `rows`: at most this
-        many rows of each split, its first (None: all). Views, not copies: the data is held
-        once."""
+        in a seeded random order (drawn from a shuffled pool, or i.i.d.). With label noise, those
+        training rows also as `train_clean` and `train_corrupted`. `rows`: at most this many
+        rows of each split, its first (None: all). Views, not copies, but for the two label-noise
+        parts: the data is held once."""
         if rows not in self._eval_sets:
             s = self.splits
             count = min(len(s.train_x), len(s.test_x))
@@ -155,5 +156,17 @@ class TensorDataModule(pl.LightningDataModule):
             if len(s.val_x):
                 sets["val"] = (s.val_x, s.val_y)
             sets["test"] = (s.test_x, s.test_y)
-            self._eval_sets[rows] = {split: (x[:rows], y[:rows]) for split, (x, y) in sets.items()}
+            chosen = {split: (x[:rows], y[:rows]) for split, (x, y) in sets.items()}
+            corrupted = s.train_corrupted
+            if corrupted is not None:
+                chosen.update(by_label_noise(*chosen["train"], corrupted[:count][:rows]))
+            self._eval_sets[rows] = chosen
         return self._eval_sets[rows]
+
+
+def by_label_noise(x: torch.Tensor, y: torch.Tensor, corrupted: torch.Tensor) -> dict:
+    """The evaluated training rows whose label the noise kept, and those it changed: how well a
+    model fits the right labels, apart from how many wrong ones it memorises. A part with no
+    row is left out (its mean would be NaN, which reads as divergence)."""
+    parts = {"train_clean": ~corrupted, "train_corrupted": corrupted}
+    return {split: (x[mask], y[mask]) for split, mask in parts.items() if mask.any()}

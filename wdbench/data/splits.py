@@ -19,6 +19,7 @@ class Splits:
     test_y: torch.Tensor
     task: str  # "regression" or "classification"
     num_outputs: int
+    train_corrupted: torch.Tensor | None = None  # training rows whose label the noise changed
 
     @property
     def num_features(self) -> int:
@@ -71,3 +72,10 @@ def add_label_noise(targets: torch.Tensor, fraction: float, num_classes: int, se
     else:
         noisy[chosen] = targets[torch.randint(len(targets), (count,), generator=gen)]
     return noisy
+
+
+def changed_rows(original: torch.Tensor, noisy: torch.Tensor) -> torch.Tensor | None:
+    """A mask of the rows whose target the label noise changed; None when it changed none (a
+    random class can be the row's own)."""
+    changed = (original != noisy).reshape(len(original), -1).any(dim=1)
+    return changed if changed.any() else None

@@ -8,7 +8,7 @@ import torch
 
 from wdbench.config.checks import check_count, check_fraction
 from wdbench.data.loader import TensorDataModule
-from wdbench.data.splits import Splits, add_label_noise, fold_split
+from wdbench.data.splits import Splits, add_label_noise, changed_rows, fold_split
 from wdbench.errors import ConfigError
 
 TRUE_BIAS = 0.05
@@ -63,6 +63,7 @@ def make_synthetic(
         keep, held_out = fold_split(train_size, folds, fold, seed)
         val_x, val_y = train_x[held_out], train_y[held_out]
         train_x, train_y = train_x[keep], train_y[keep]
-    train_y = add_label_noise(train_y, label_noise, num_classes=1, seed=seed)
-    splits = Splits(train_x, train_y, val_x, val_y, test_x, test_y, "regression", 1)
+    noisy_y = add_label_noise(train_y, label_noise, num_classes=1, seed=seed)
+    splits = Splits(train_x, noisy_y, val_x, val_y, test_x, test_y, "regression", 1,
+                    train_corrupted=changed_rows(train_y, noisy_y))
     return TensorDataModule(splits, batch_size, seed)
