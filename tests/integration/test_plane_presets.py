@@ -53,8 +53,7 @@ def test_lambda_vs_data_size_preset_counts_the_whole_training_set(tmp_path,
     assert "Best τ in epochs per training-set size" in (tmp_path / "out" / "report.md").read_text()
 
 
-def test_batch_norm_plane_preset_stacks_and_reports_its_predicted_slope(tmp_path,
-                                                                        needs_fashion_mnist):
+def test_batch_norm_plane_preset_stacks_and_reports(tmp_path, needs_fashion_mnist):
     """The batch-norm plane (torch's AdamW): batch norm in every member of a stack of two λ,
     and the report's predicted slope is the hidden weight's scale symmetry's, −1."""
     sweep = tmp_path / "plane_bn"
