@@ -17,9 +17,13 @@ must scale as w does (by a):
   L2: the normalised gradient g + λ·w is the same when g/a + λ'·a·w ∝ g + λ·w, so λ' = λ/a²:
   q = −2, slope −2.
 
-The slopes −1 (lr·λ or L2 with SGD) and 0 (λ alone) are the equilibrium angles per step
-sqrt(2·lr·λ/(1 + β)) and sqrt(2λ(1 − β1)/(1 + β1)) of wdbench/metrics/rotation.py, which
-depend on lr·λ and on λ only. The output Linear is not followed by a normalisation, is decayed
+The same slopes follow from the equilibrium angle per step (van Laarhoven 2017, "L2
+regularization versus batch and weight normalization"; Kosson, Messmer, Jaggi 2024,
+"Rotational equilibrium"; metrics/rotation.py): sqrt(2·lr·λ/(1 + β)) for SGD + L2 and
+sqrt(2·lr·λ·(1 − β1)/(1 + β1)) for torch's AdamW depend on lr·λ only, sqrt(2λ(1 − β1)/(1 + β1))
+for decay λ·w with Adam on λ only (its norm settles at ∝ lr/√λ); Adam + L2 has no such closed
+form, only the symmetry gives its −2. Adam's and batch norm's eps
+break the symmetry slightly. The output Linear is not followed by a normalisation, is decayed
 by the same λ, and prefers the fixed point's slope (the one without normalisation): the
 network's λ* is a compromise, pulled from the hidden layer's slope toward that one."""
 
