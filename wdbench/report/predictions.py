@@ -22,10 +22,10 @@ regularization versus batch and weight normalization"; Kosson, Messmer, Jaggi 20
 "Rotational equilibrium"; metrics/rotation.py): sqrt(2·lr·λ/(1 + β)) for SGD + L2 and
 sqrt(2·lr·λ·(1 − β1)/(1 + β1)) for torch's AdamW depend on lr·λ only, sqrt(2λ(1 − β1)/(1 + β1))
 for decay λ·w with Adam on λ only (its norm settles at ∝ lr/√λ); Adam + L2 has no such closed
-form, only the symmetry gives its −2. Adam's and batch norm's eps
-break the symmetry slightly. The output Linear is not followed by a normalisation, is decayed
-by the same λ, and prefers the fixed point's slope (the one without normalisation): the
-network's λ* is a compromise, pulled from the hidden layer's slope toward that one."""
+form, only the symmetry gives its −2. Adam's and batch norm's eps break the symmetry slightly.
+The output Linear is not followed by a normalisation, is decayed by the same λ, and prefers
+the fixed point's slope (the one without normalisation): the network's λ* is a compromise,
+pulled from the hidden layer's slope toward that one."""
 
 import math
 
