@@ -124,6 +124,14 @@ result_9() {  # the lr x lambda plane, five arms (Loshchilov & Hutter 2019, Fig.
   done
   report 9_lr_lambda_plane "$OUT"/9_lr_lambda_plane/* --plane optimizer.lr regularizer.strength \
     --title "The learning-rate x lambda plane"
+  # the same five pairings with batch norm after the hidden Linear
+  for arm in sgd_l2 sgdw adam_l2 adamw adamw_unscaled; do
+    local preset=lr_lambda_plane_bn_$arm
+    [ "$arm" = adamw ] && preset=lr_lambda_plane_bn
+    OMP_NUM_THREADS=1 sweep "9_lr_lambda_plane_bn/$arm" +experiment=$preset
+  done
+  report 9_lr_lambda_plane/batch_norm "$OUT"/9_lr_lambda_plane_bn/* --plane optimizer.lr \
+    regularizer.strength --title "The learning-rate x lambda plane with batch norm"
 }
 
 result_10() {  # the best lambda against the training-set size (Wang & Aitchison 2024)

@@ -80,6 +80,8 @@ RUN_BY = {
         "tests/integration/test_slurm.py::test_srun_tasks_as_two_nodes_equal_one_process",),
     "python -m wdbench +experiment=lr_lambda_plane": (SHRUNK,),
     "python -m wdbench +experiment=lr_lambda_plane_sgd_l2": (SHRUNK,),
+    "python -m wdbench +experiment=lr_lambda_plane_bn": (
+        SHRUNK, "tests/integration/test_plane_presets.py::test_batch_norm_plane_preset_stacks_and_reports"),
     "python -m wdbench +experiment=lambda_vs_data_size": (SHRUNK,),
     "python scripts/report.py runs/my_plane --out results/my_plane --plane optimizer.lr "
     "regularizer.strength": (

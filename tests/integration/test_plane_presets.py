@@ -51,3 +51,20 @@ def test_lambda_vs_data_size_preset_counts_the_whole_training_set(tmp_path,
     choices = pd.read_csv(tmp_path / "out" / "plane.csv")
     assert sorted(choices[choices["seed"] == "mean"]["x"]) == [512, 55_000]
     assert "Best τ in epochs per training-set size" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_batch_norm_plane_preset_stacks_and_reports(tmp_path, needs_fashion_mnist):
+    """The batch-norm plane (torch's AdamW): batch norm in every member of a stack of two λ,
+    and the report's predicted slope is the hidden weight's scale symmetry's, −1."""
+    sweep = tmp_path / "plane_bn"
+    result = run_main(["+experiment=lr_lambda_plane_bn", "optimizer.lr=1e-3,1e-2",
+                       "regularizer.strength=0.1,1", "seed=0", "data.train_size=256",
+                       *SHRINK, f"hydra.sweep.dir={sweep}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = summaries(sweep)
+    assert len(found) == 4 and all(s["status"] == "completed" for s in found)
+    assert all(s["stacked"]["members"] == 2 for s in found)
+    report(sweep, tmp_path / "out", "--plane", "optimizer.lr", "regularizer.strength")
+    slopes = pd.read_csv(tmp_path / "out" / "slopes.csv")
+    assert list(slopes["predicted"]) == [-1.0]
+    assert slopes["predicted from"][0].startswith("batch norm")

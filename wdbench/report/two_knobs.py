@@ -124,7 +124,7 @@ def slopes_table(slopes: pd.DataFrame) -> str:
                      else "–", interval_text(*row["ci"]), predicted_text(row)])
     return markdown.table(["setting", "slope (mean plane) ± s.e.", "points inside the grid",
                            "slope per seed", "mean ± std over seeds", "95% CI (t, over seeds)",
-                           "predicted (fixed point, no normalisation)"], rows)
+                           "predicted (and why)"], rows)
 
 
 def predicted_text(row) -> str:
