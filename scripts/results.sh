@@ -145,6 +145,13 @@ result_8() {  # weight decay with and without batch normalisation: rotational eq
     regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1 $PAR
   report 8_normalised "$OUT/8_normalised" --title "Weight decay with and without batch normalisation"
   [ "$STAGE" = runs ] || $PY scripts/plot_rotation.py "$OUT/8_normalised" --out results/8_normalised
+  # with batch norm at the two largest lambdas: every matrix decayed, the output layer spared,
+  # or the output layer alone decayed (3 seeds)
+  sweep 8_normalised_output -m +experiment=mlp_bn_equilibrium model.norm=batch \
+    regularizer.strength=0.03,0.1 seed=0,1,2 $PAR \
+    'regularizer.exclude=[1d],[1d,layers.6.weight],[1d,layers.0.weight,layers.3.weight]'
+  report 8_normalised/output_layer "$OUT/8_normalised_output" \
+    --title "Batch norm: the hidden layers' decay or the output layer's"
 }
 
 result_11() {  # AdamW as a box-constrained optimiser (Xie & Li 2024): distance to the box solution
