@@ -41,7 +41,7 @@ def run_python(args: list[str]) -> int:
     """`python ARGS` in this process, for `-m MODULE ...` and `SCRIPT ...`: sys.argv and
     sys.path[0] as python sets them; anything else (an option) replaces the process with a
     real python. Returns the exit status."""
-    if args[:1] != ["-m"] and args[:1] and args[0].startswith("-"):
+    if not args or (args[0].startswith("-") and args[0] != "-m"):
         os.execv(sys.executable, [sys.executable, *args])
     try:
         if args[:1] == ["-m"]:
@@ -54,10 +54,18 @@ def run_python(args: list[str]) -> int:
             runpy.run_path(args[0], run_name="__main__")
     except SystemExit as stop:
         return exit_code(stop.code)
-    except BaseException:  # noqa: BLE001 - as python would: the traceback, then status 1
-        traceback.print_exc()
+    except BaseException as error:  # noqa: BLE001 - as python would: the traceback, status 1
+        traceback.print_exception(type(error), error, own_frames(error.__traceback__))
         return 1
     return 0
+
+
+def own_frames(frames):
+    """A traceback from the command's first frame on: this file's and runpy's left out."""
+    while frames and frames.tb_frame.f_code.co_filename in (__file__, runpy.__file__,
+                                                             "<frozen runpy>"):
+        frames = frames.tb_next
+    return frames
 
 
 def receive(conn: socket.socket) -> dict:
