@@ -1,7 +1,8 @@
 """Shrinking a wdbench command line to a test's size without changing what it runs: each
 swept key keeps its first value (the experiment's own grid too), Optuna runs two trials, and
 the run trains one epoch on 200 images. Run as a script, it stands in for `python`:
-`shrink.py -m wdbench ARGS` runs `python -m wdbench SHRUNK_ARGS`, anything else unchanged."""
+`shrink.py -m wdbench ARGS` runs `python -m wdbench SHRUNK_ARGS`, anything else unchanged, in
+its own process (which is warm where tests/helpers/warm_python.py runs it)."""
 
 import os
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
+
+from tests.helpers.warm_python import run_python
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -72,4 +75,4 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if args[:2] == ["-m", "wdbench"]:
         args = ["-m", "wdbench", *shrunk(args[2:])]
-    os.execv(sys.executable, [sys.executable, *args])
+    sys.exit(run_python(args))

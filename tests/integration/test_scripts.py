@@ -1,5 +1,7 @@
 """The scripts README shows: the stacked-grid benchmark's smoke test, and scripts/results.sh
-on a tiny grid, in a copy of the repository's scripts so that results/ is never touched."""
+on a tiny grid, in a copy of the repository's scripts so that results/ is never touched. The
+python results.sh is given starts each command warm (tests/helpers/warm_python.py): a process
+of its own each, without the seconds of imports."""
 
 import csv
 import json
@@ -12,6 +14,7 @@ import sys
 import pytest
 
 from tests.helpers.runs import REPO
+from tests.helpers.warm_python import python_command, warm_python
 
 
 def test_bench_stacked_quick(tmp_path, needs_fashion_mnist):
@@ -52,18 +55,27 @@ if [ "$1 $2" = "-m wdbench" ]; then
   esac
   set -- "$@" trainer.max_epochs=5 threads=1 metrics.figure=false
 fi
-exec "{python}" "$@"
+exec {python} "$@"
 """
 
 
-def test_results_script_stage(tmp_path):
+@pytest.fixture(scope="module")
+def warm_env(tmp_path_factory):
+    """The environment results.sh runs in, with a warm python's socket: one server for the
+    module, each command a fresh fork of it."""
+    env = {**os.environ, "JOBS": "1", "PYTHONPATH": str(REPO)}
+    with warm_python(tmp_path_factory.mktemp("warm"), env) as warm:
+        yield warm
+
+
+def test_results_script_stage(tmp_path, warm_env):
     """`bash scripts/results.sh 1` end to end: three sweeps (grid, k-fold, Optuna through the
     parallel launcher) and their three reports, written where the script says."""
     shutil.copytree(REPO / "scripts", tmp_path / "scripts")
     python = tmp_path / "tiny-python"
-    python.write_text(TINY_PYTHON.replace("{python}", sys.executable))
+    python.write_text(TINY_PYTHON.replace("{python}", python_command()))
     python.chmod(python.stat().st_mode | stat.S_IEXEC)
-    env = {**os.environ, "PYTHON": str(python), "JOBS": "1", "PYTHONPATH": str(REPO)}
+    env = {**warm_env, "PYTHON": str(python)}
     result = subprocess.run(["bash", str(tmp_path / "scripts" / "results.sh"), "1"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
                             check=False)
@@ -83,12 +95,12 @@ def test_results_script_stage(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stage", [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14])
-def test_results_script_other_stages(tmp_path, needs_fashion_mnist, stage):
+def test_results_script_other_stages(tmp_path, needs_fashion_mnist, warm_env, stage):
     """`bash scripts/results.sh N` with tests/docs/shrink.py standing in for python: every sweep as
     the script writes it, shrunk to its first grid point, one epoch on 200 images."""
     shutil.copytree(REPO / "scripts", tmp_path / "scripts")
-    python = f"{sys.executable} {REPO / 'tests' / 'docs' / 'shrink.py'}"
-    env = {**os.environ, "PYTHON": python, "JOBS": "1", "PYTHONPATH": str(REPO),
+    python = f"{python_command()} {REPO / 'tests' / 'docs' / 'shrink.py'}"
+    env = {**warm_env, "PYTHON": python,
            # reports 6, 7, 9, 10 and 14 compare grid points: two of each swept list
            "SHRINK_KEEP": "2" if stage in (6, 7, 9, 10, 14) else "1"}
     result = subprocess.run(["bash", str(tmp_path / "scripts" / "results.sh"), str(stage)],
