@@ -145,13 +145,15 @@ result_8() {  # weight decay with and without batch normalisation: rotational eq
     regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1 $PAR
   report 8_normalised "$OUT/8_normalised" --title "Weight decay with and without batch normalisation"
   [ "$STAGE" = runs ] || $PY scripts/plot_rotation.py "$OUT/8_normalised" --out results/8_normalised
-  # with batch norm at the two largest lambdas: every matrix decayed, the output layer spared,
-  # or the output layer alone decayed (3 seeds)
-  sweep 8_normalised_output -m +experiment=mlp_bn_equilibrium model.norm=batch \
-    regularizer.strength=0.03,0.1 seed=0,1,2 $PAR \
-    'regularizer.exclude=[1d],[1d,layers.6.weight],[1d,layers.0.weight,layers.3.weight]'
+  # with batch norm, 3 seeds: every matrix decayed, the output layer spared, or it alone decayed
+  # (then up to lambda = 1, so that its choice lies inside the grid)
+  local hidden_only="[1d,layers.6.weight]" output_only="[1d,layers.0.weight,layers.3.weight]"
+  sweep 8_normalised_output/three -m +experiment=mlp_bn_equilibrium model.norm=batch \
+    regularizer.strength=0,0.03,0.1 seed=0,1,2 $PAR "regularizer.exclude=[1d],$hidden_only,$output_only"
+  sweep 8_normalised_output/output_only -m +experiment=mlp_bn_equilibrium model.norm=batch \
+    regularizer.strength=0.3,1 seed=0,1,2 $PAR "regularizer.exclude=$output_only"
   report 8_normalised/output_layer "$OUT/8_normalised_output" \
-    --title "Batch norm: the hidden layers' decay or the output layer's"
+    --title "Batch norm: decay on the hidden layers or on the output layer"
 }
 
 result_11() {  # AdamW as a box-constrained optimiser (Xie & Li 2024): distance to the box solution
