@@ -138,6 +138,10 @@ result_10() {  # the best lambda against the training-set size (Wang & Aitchison
   OMP_NUM_THREADS=1 sweep 10_data_size +experiment=lambda_vs_data_size
   report 10_data_size "$OUT/10_data_size" --plane data.train_size regularizer.strength \
     --data-size --title "The best lambda against the training-set size"
+  # where the rule can apply: 40% label noise (decay helps at every size) and 60 epochs
+  OMP_NUM_THREADS=1 sweep 10_data_size_noisy +experiment=lambda_vs_data_size_noisy
+  report 10_data_size/label_noise "$OUT/10_data_size_noisy" --plane data.train_size \
+    regularizer.strength --data-size --title "The best lambda against the training-set size, 40% label noise"
 }
 
 result_8() {  # weight decay with and without batch normalisation: rotational equilibrium
