@@ -35,7 +35,7 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from wdbench.outputs.files import RunDir
-from wdbench.report.collect import find_runs
+from wdbench.report.collect import completed_records
 from wdbench.report.markdown import number, table
 from wdbench.report.seeds import CONFIDENCE, interval_text, seed_means
 
@@ -157,9 +157,8 @@ def main() -> None:
     parser.add_argument("sweeps", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    dirs = [d for d in find_runs(args.sweeps) if RunDir(d).read_summary() is not None]
-    runs = pd.DataFrame([run_record(d) for d in dirs])
-    runs = runs[runs.status == "completed"].sort_values([*KEYS, "seed"])
+    runs, dirs = completed_records(args.sweeps, run_record)
+    runs = runs.sort_values([*KEYS, "seed"])
     configurations = seed_means(runs, KEYS, METRICS)
     slopes = init_slopes(runs)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from wdbench.outputs.files import RunDir
-from wdbench.report.collect import find_runs
+from wdbench.report.collect import completed_records
 from wdbench.report.markdown import number, table
 from wdbench.report.seeds import edge_warning, interval_text, paired_difference, seed_means
 
@@ -135,9 +135,8 @@ def main() -> None:
     parser.add_argument("sweeps", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    dirs = [d for d in find_runs(args.sweeps) if RunDir(d).read_summary() is not None]
-    runs = pd.DataFrame([run_record(d) for d in dirs])
-    runs = runs[runs.status == "completed"].sort_values([*KEYS, "seed"])
+    runs, _ = completed_records(args.sweeps, run_record)
+    runs = runs.sort_values([*KEYS, "seed"])
     memorisation = seed_means(runs, KEYS, METRICS)
     stopping = early_stopping(runs)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,15 @@ def find_runs(paths) -> list[Path]:
     return sorted(found)
 
 
+def completed_records(paths, record) -> tuple[pd.DataFrame, list[Path]]:
+    """A script's table of runs: record(run_dir) -> dict for every run under `paths` that has
+    a summary (one still going has none), the completed ones kept; each row's index is its
+    run directory's place in the list returned beside it."""
+    dirs = [d for d in find_runs(paths) if RunDir(d).read_summary() is not None]
+    runs = pd.DataFrame([record(d) for d in dirs])
+    return runs[runs.status == "completed"], dirs
+
+
 def as_columns(node: dict) -> dict:
     """Dotted keys, lists as "[a,b]" (a value a table can hold and compare)."""
     return {key: "[" + ",".join(str(v) for v in value) + "]" if isinstance(value, list) else value
