@@ -2,8 +2,8 @@
 """Per-epoch rotation curves of a λ grid run with and without a normalisation layer: each
 weight matrix's ||w||, effective lr (lr/||w||²) and angle per step against its equilibrium
 prediction. Writes rotation.png (one matrix, by position: with and without the norm layers
-its name differs; a row per model.norm), rotation.csv and rotation.md (every matrix's last
-epoch).
+its name differs; a row per model.norm; the first seed's runs where there are several),
+rotation.csv and rotation.md (every matrix's last epoch, every seed).
 
     python scripts/plot_rotation.py runs/results/8_normalised --out results/8_normalised
 """
@@ -31,14 +31,17 @@ def load_runs(sweep: Path) -> list[dict]:
                        for row in csv.DictReader(f)]
         runs.append({"norm": overrides.get("model.norm", "null"),
                      "strength": float(overrides.get("regularizer.strength", 0)),
+                     "seed": summary["seed"],
                      "summary": summary, "history": history})
-    return sorted(runs, key=lambda r: (r["norm"], r["strength"]))
+    return sorted(runs, key=lambda r: (r["norm"], r["strength"], r["seed"]))
 
 
 def plot(runs: list[dict], position: int, path: Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    first_seed = min(r["seed"] for r in runs)
+    runs = [r for r in runs if r["seed"] == first_seed]  # one curve per λ
     norms = sorted({r["norm"] for r in runs})
     strengths = sorted({r["strength"] for r in runs})
     colours = {s: f"C{i}" for i, s in enumerate(strengths)}
@@ -59,7 +62,7 @@ def plot(runs: list[dict], position: int, path: Path) -> None:
                 if prefix.startswith("weights/angular") and predicted:
                     ax.plot(*zip(*predicted), "--", color=colours[run["strength"]])
             ax.set(yscale=scale, xlabel="epoch", ylabel=ylabel,
-                   title=f"{layer}, model.norm={norm}")
+                   title=f"{layer}, model.norm={norm}, seed {first_seed}")
         row[0].legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path)
@@ -74,6 +77,7 @@ def last_rows(runs: list[dict]) -> list[dict]:
             predicted = last.get(PREDICTED + layer)
             rows.append({
                 "model.norm": run["norm"], "lambda": run["strength"], "layer": layer,
+                "seed": run["seed"],
                 "test_acc": summary["test_acc"], "test_loss": summary["test_loss"],
                 "weight_l2": last["weights/l2_layer/" + layer],
                 "effective_lr": last["weights/effective_lr_layer/" + layer],
@@ -85,13 +89,13 @@ def last_rows(runs: list[dict]) -> list[dict]:
 def markdown(rows: list[dict], command: str) -> str:
     about = ("Last epoch of every run, each weight matrix. angle = mean angle per step over "
              "the epoch's steps (rad); predicted = sqrt(2·lr·λ/(1 + momentum)).")
-    header = ("| model.norm | λ | layer | test acc | test loss | ‖w‖₂ | effective lr | angle | "
-              "predicted | angle / predicted |")
+    header = ("| model.norm | λ | layer | seed | test acc | test loss | ‖w‖₂ | effective lr | "
+              "angle | predicted | angle / predicted |")
     lines = [f"Command: `{command}`", "", about, "", header,
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "" if r["angle/predicted"] is None else f"{r['angle/predicted']:.3f}"
-        lines.append(f"| {r['model.norm']} | {r['lambda']:g} | {r['layer']} | "
+        lines.append(f"| {r['model.norm']} | {r['lambda']:g} | {r['layer']} | {r['seed']} | "
                      f"{r['test_acc']:.4f} | {r['test_loss']:.4f} | {r['weight_l2']:.3f} | "
                      f"{r['effective_lr']:.3g} | {r['angle']:.4g} | "
                      f"{r['angle_predicted']:.4g} | {ratio} |")

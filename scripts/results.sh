@@ -146,7 +146,7 @@ result_10() {  # the best lambda against the training-set size (Wang & Aitchison
 
 result_8() {  # weight decay with and without batch normalisation: rotational equilibrium
   sweep 8_normalised -m +experiment=mlp_bn_equilibrium model.norm=null,batch \
-    regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1 $PAR
+    regularizer.strength=0,1e-4,1e-3,3e-3,1e-2,3e-2,1e-1 seed=0,1,2 $PAR
   report 8_normalised "$OUT/8_normalised" --title "Weight decay with and without batch normalisation"
   [ "$STAGE" = runs ] || $PY scripts/plot_rotation.py "$OUT/8_normalised" --out results/8_normalised
   # with batch norm, 3 seeds: every matrix decayed, the output layer spared, or it alone decayed

@@ -28,6 +28,7 @@ def test_mlp_bn_equilibrium_sweep_and_rotation_plot(tmp_path):
     rows = list(csv.DictReader((tmp_path / "out" / "rotation.csv").read_text().splitlines()))
     assert len(rows) == 2 * 2 * 3  # norms x λ x weight matrices
     assert {r["model.norm"] for r in rows} == {"null", "batch"}
+    assert {r["seed"] for r in rows} == {"0"}
     for row in rows:
         predicted = math.sqrt(2 * 0.05 * float(row["lambda"]) / 1.9)
         assert float(row["angle_predicted"]) == pytest.approx(predicted, abs=1e-9)
