@@ -48,7 +48,8 @@ class LoggerState:
         return cls(logger.level, logger.propagate, logger.disabled, own_handlers(logger))
 
     def restore(self, logger: logging.Logger) -> None:
-        logger.setLevel(self.level)
+        if logger.level != self.level:  # setLevel clears every logger's cache: hundreds here
+            logger.setLevel(self.level)
         logger.propagate, logger.disabled = self.propagate, self.disabled
         for handler in own_handlers(logger):
             if handler not in self.handlers:

@@ -4,6 +4,7 @@ command line."""
 import contextlib
 import io
 import os
+import runpy
 import subprocess
 import sys
 import traceback
@@ -92,6 +93,36 @@ def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         if compose_session is not None:
             GlobalHydra.instance().initialize(compose_session)
     return subprocess.CompletedProcess(["wdbench", *args], code, out.getvalue(), err.getvalue())
+
+
+def run_script(script: Path, args: list[str], cwd: Path | None = None
+               ) -> subprocess.CompletedProcess:
+    """`python SCRIPT ARGS` in this process, from `cwd` if given (sys.argv and sys.path[0] as
+    python sets them):
+    its exit status, stdout and stderr, without a new process's seconds of importing torch,
+    pandas and matplotlib. What it leaves in the process is put back after it, as run_main's
+    is; a test about the process itself keeps subprocess."""
+    before = process_state.take()
+    path = list(sys.path)
+    out, err = io.StringIO(), io.StringIO()
+    if cwd is not None:
+        os.chdir(cwd)
+    sys.argv[:] = [str(script), *args]
+    sys.path.insert(0, str(script.parent))
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                runpy.run_path(str(script), run_name="__main__")
+            except SystemExit as stop:
+                code = exit_status(stop.code, err)
+            except Exception:  # noqa: BLE001 - as a process would: traceback on stderr, 1
+                traceback.print_exc(file=err)
+                code = 1
+    finally:
+        sys.path[:] = path
+        process_state.restore(before)
+    return subprocess.CompletedProcess([str(script), *args], code, out.getvalue(), err.getvalue())
 
 
 def exit_status(code, err: io.StringIO) -> int:

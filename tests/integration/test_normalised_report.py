@@ -4,12 +4,10 @@ the sweep (results/8_normalised is this at full size)."""
 
 import csv
 import math
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers.runs import REPO, run_main
+from tests.helpers.runs import REPO, run_main, run_script
 
 
 @pytest.mark.slow
@@ -20,9 +18,8 @@ def test_mlp_bn_equilibrium_sweep_and_rotation_plot(tmp_path):
                        "trainer.max_epochs=2", "metrics.figure=false", "metrics.eval_rows=200",
                        "threads=1", "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    plot = subprocess.run([sys.executable, str(REPO / "scripts" / "plot_rotation.py"),
-                           str(tmp_path / "sweep"), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, check=False)
+    plot = run_script(REPO / "scripts" / "plot_rotation.py",
+                      [str(tmp_path / "sweep"), "--out", str(tmp_path / "out")])
     assert plot.returncode == 0, plot.stderr
     assert (tmp_path / "out" / "rotation.png").stat().st_size > 10_000
     rows = list(csv.DictReader((tmp_path / "out" / "rotation.csv").read_text().splitlines()))

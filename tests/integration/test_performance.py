@@ -2,14 +2,12 @@
 evaluation pass can be thinned out. Nothing here asserts on a timing."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from tests.helpers.runs import REPO, run_config
+from tests.helpers.runs import REPO, run_config, run_script
 from tests.helpers.tb import read_events
 from wdbench.data import fashion_mnist
 from wdbench.data.synthetic import make_synthetic
@@ -19,11 +17,10 @@ TARGETS = ("b/a <= 1.2", "c/b >= 5", "metrics <= 10% of an epoch")
 
 
 def test_benchmark_quickest_mode_measures_every_target(tmp_path, needs_fashion_mnist):
-    command = [sys.executable, str(REPO / "scripts" / "benchmark.py"), "--quick",
-               "--train-size", "600", "--epochs", "1", "--rounds", "1", "--threads", "1",
-               "--batch-sizes", "256", "--jobs", "2", "--json", str(tmp_path / "bench.json")]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                            check=False)
+    result = run_script(REPO / "scripts" / "benchmark.py",
+                        ["--quick", "--train-size", "600", "--epochs", "1", "--rounds", "1",
+                         "--threads", "1", "--batch-sizes", "256", "--jobs", "2", "--json",
+                         str(tmp_path / "bench.json")], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Command: `python scripts/benchmark.py --quick --train-size 600" in result.stdout
     measured = json.loads((tmp_path / "bench.json").read_text())

@@ -2,19 +2,17 @@
 2 x 2 grid and one epoch, and scripts/report.py's two-knob report over what they wrote."""
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 
-from tests.helpers.runs import REPO, run_main
+from tests.helpers.runs import REPO, run_main, run_script
 
 SHRINK = ["trainer.max_epochs=1", "metrics.eval_rows=100", "threads=1"]
 
 
-def report(sweep, out, *extra) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "scripts" / "report.py"), str(sweep),
-                           "--out", str(out), *extra], check=True, capture_output=True, text=True)
+def report(sweep, out, *extra) -> None:
+    made = run_script(REPO / "scripts" / "report.py", [str(sweep), "--out", str(out), *extra])
+    assert made.returncode == 0, made.stderr
 
 
 def summaries(sweep) -> list[dict]:

@@ -3,14 +3,12 @@ configuration: numbers checked against the runs' own summaries, both readers agr
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers.runs import REPO, run_main
+from tests.helpers.runs import REPO, run_main, run_script
 from wdbench.report.build import make_report
 from wdbench.report.plots import log_axis, zero_position
 
@@ -118,9 +116,8 @@ def test_tensorboard_reader_agrees_with_summaries(kfold_sweep):
 def test_script_writes_curves(kfold_sweep):
     root, sweep = kfold_sweep
     out = root / "script"
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "report.py"), str(sweep),
-                             "--out", str(out), "--curves", "--title", "k-fold"],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = run_script(REPO / "scripts" / "report.py",
+                        [str(sweep), "--out", str(out), "--curves", "--title", "k-fold"])
     assert result.returncode == 0, result.stderr
     assert "9 runs, 6 completed" in result.stdout
     assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
@@ -163,9 +160,8 @@ def test_every_swept_lambda_is_labelled_in_one_style(values, labels):
 
 def test_a_folder_without_runs_is_one_line_and_exit_2(tmp_path):
     """The library raises; only the script turns that into a message and an exit code."""
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "report.py"), str(tmp_path),
-                             "--out", str(tmp_path / "out")], capture_output=True, text=True,
-                            check=False, timeout=120)
+    result = run_script(REPO / "scripts" / "report.py", [str(tmp_path), "--out",
+                                                         str(tmp_path / "out")])
     assert result.returncode == 2
     assert result.stderr.startswith("error: no run directories") and result.stderr.count(
         "\n") == 1

@@ -5,15 +5,13 @@ from a formula whose best cell, best λ per lr and slope are set by construction
 import json
 import math
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers.runs import REPO
+from tests.helpers.runs import REPO, run_script
 from wdbench.report.build import busy_seconds, make_report
 from wdbench.report.heatmap import best_cell, is_log_spaced, panel
 from wdbench.report.two_knobs import choose_y, slope
@@ -159,10 +157,10 @@ def test_data_size_report_reads_tau_in_epochs(size_sweep, tmp_path):
     """The grid's decades hold 64/N only roughly; λ* is the grid point nearest in log space,
     so the slope of log λ* against log N lies near -1 and τ_epoch within a factor
     sqrt(10) of 2000 either way."""
-    command = [sys.executable, str(REPO / "scripts" / "report.py"), str(size_sweep),
-               "--out", str(tmp_path), "--plane", "data.train_size", "regularizer.strength",
-               "--data-size"]
-    subprocess.run(command, check=True, capture_output=True, text=True)
+    made = run_script(REPO / "scripts" / "report.py",
+                      [str(size_sweep), "--out", str(tmp_path), "--plane", "data.train_size",
+                       "regularizer.strength", "--data-size"])
+    assert made.returncode == 0, made.stderr
     choices = pd.read_csv(tmp_path / "plane.csv")
     mean = choices[choices["seed"] == "mean"].sort_values("x")
     assert list(mean["x"]) == [1000, 4000, 16000, 55000]  # null: 60,000 less validation

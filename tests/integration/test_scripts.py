@@ -9,18 +9,16 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 
 import pytest
 
-from tests.helpers.runs import REPO
+from tests.helpers.runs import REPO, run_script
 from tests.helpers.warm_python import python_command, warm_python
 
 
 def test_bench_stacked_quick(tmp_path, needs_fashion_mnist):
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "bench_stacked.py"),
-                             "--quick", "--threads", "1"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=600, check=False)
+    result = run_script(REPO / "scripts" / "bench_stacked.py", ["--quick", "--threads", "1"],
+                        cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Command: `python scripts/bench_stacked.py --quick --threads 1`" in result.stdout
     assert "Task: lambda_grid_mlp data.train_size=300, M = 3, 1 epochs" in result.stdout

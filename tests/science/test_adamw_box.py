@@ -17,12 +17,10 @@ Both arms run as `python -m wdbench -m` sweeps and scripts/adamw_box.py compares
 (results/11_adamw_box is this with 3 seeds, constant lr, and n = 400, d = 200 too)."""
 
 import csv
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers.runs import REPO, run_main
+from tests.helpers.runs import REPO, run_main, run_script
 
 LAMBDA = 2.0
 TASK = ["data.train_size=100", "data.batch_size=100", "data.num_inputs=20", "data.noise_std=1.0",
@@ -40,9 +38,8 @@ def rows(tmp_path_factory) -> dict[str, dict]:
     for arm, overrides in ARMS.items():
         result = run_main(["-m", *TASK, *overrides, f"hydra.sweep.dir={arm}"], cwd=root)
         assert result.returncode == 0, result.stderr[-3000:]
-    report = subprocess.run([sys.executable, str(REPO / "scripts" / "adamw_box.py"),
-                             *(str(root / arm) for arm in ARMS), "--out", str(root / "out")],
-                            capture_output=True, text=True, check=False)
+    report = run_script(REPO / "scripts" / "adamw_box.py",
+                        [*(str(root / arm) for arm in ARMS), "--out", str(root / "out")])
     assert report.returncode == 0, report.stderr
     assert (root / "out" / "distance.png").stat().st_size > 10_000
     table = list(csv.DictReader((root / "out" / "runs.csv").read_text().splitlines()))

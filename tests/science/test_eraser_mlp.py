@@ -16,12 +16,10 @@ below a third of t_gen (0.145 at full size), and the test loss then at least 0.5
 best (2.2 at full size). The smaller init reaches its best sooner."""
 
 import csv
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers.runs import REPO, run_main
+from tests.helpers.runs import REPO, run_main, run_script
 
 TASK = ["+experiment=eraser_mlp", "regularizer.strength=0.1", "model.init_std=0.1,0.2",
         "trainer.max_epochs=120", "seed=0", "threads=1"]
@@ -33,9 +31,8 @@ def test_decay_alone_sets_the_norm_until_the_large_init_generalises(tmp_path,
     result = run_main(["-m", *TASK, "hydra.sweep.dir=sweep"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "report"
-    report = subprocess.run([sys.executable, str(REPO / "scripts" / "eraser_mlp.py"),
-                             str(tmp_path / "sweep"), "--out", str(out)],
-                            capture_output=True, text=True, check=False)
+    report = run_script(REPO / "scripts" / "eraser_mlp.py", [str(tmp_path / "sweep"), "--out",
+                                                             str(out)])
     assert report.returncode == 0, report.stderr
     assert (out / "eraser_mlp.png").stat().st_size > 10_000
     rows = sorted(({k: float(v or "nan") for k, v in row.items() if k != "status"}

@@ -21,12 +21,10 @@ here: f within [0.5, 1.9] stays inside 10%."""
 
 import csv
 import math
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers.runs import REPO, run_main
+from tests.helpers.runs import REPO, run_main, run_script
 
 LAMBDA, LR, EPOCHS = 1.0, 0.003, 500  # t_pred is about 1,100 and 1,500 steps
 TASK = ["+experiment=d2l_synthetic", f"regularizer.strength={LAMBDA}", "seed=0",
@@ -37,9 +35,8 @@ def eraser_rows(tmp_path, name: str, overrides: list[str]) -> list[dict]:
     result = run_main(["-m", *TASK, *overrides, f"hydra.sweep.dir={name}"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / f"{name}_report"
-    report = subprocess.run([sys.executable, str(REPO / "scripts" / "null_eraser.py"),
-                             str(tmp_path / name), "--out", str(out)],
-                            capture_output=True, text=True, check=False)
+    report = run_script(REPO / "scripts" / "null_eraser.py", [str(tmp_path / name), "--out",
+                                                              str(out)])
     assert report.returncode == 0, report.stderr
     assert (out / "eraser.png").stat().st_size > 10_000
     rows = list(csv.DictReader((out / "runs.csv").read_text().splitlines()))
