@@ -97,11 +97,10 @@ def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 def run_script(script: Path, args: list[str], cwd: Path | None = None
                ) -> subprocess.CompletedProcess:
-    """`python SCRIPT ARGS` in this process, from `cwd` if given (sys.argv and sys.path[0] as
-    python sets them):
-    its exit status, stdout and stderr, without a new process's seconds of importing torch,
-    pandas and matplotlib. What it leaves in the process is put back after it, as run_main's
-    is; a test about the process itself keeps subprocess."""
+    """`python SCRIPT ARGS` in this process, from `cwd` if given, with sys.argv and sys.path[0]
+    as python sets them: its exit status, stdout and stderr, without a new process's seconds of
+    importing torch, pandas and matplotlib. What it leaves in the process is put back after it,
+    as run_main's is; a test about the process itself keeps subprocess."""
     before = process_state.take()
     path = list(sys.path)
     out, err = io.StringIO(), io.StringIO()
