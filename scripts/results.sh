@@ -88,7 +88,7 @@ result_4() {  # Adam + L2 in the loss vs AdamW's decoupled decay (the weight_dec
   # AdamW-style cautious decay (torch's AdamW step, then lr*lambda decay where update and weight
   # share a sign) on AdamW's grid around its optimum
   sweep 4_adam_vs_adamw/cautious +experiment=lambda_grid_mlp optimizer=adamw '~optimizer.momentum' \
-    optimizer.lr=1e-3 regularizer=cautious regularizer.strength=1,3,10,30,100 $PAR
+    optimizer.lr=1e-3 regularizer=cautious regularizer.strength=0,0.3,1,3,10,30,100,300 $PAR
   report 4_adam_vs_adamw "$OUT"/4_adam_vs_adamw/* --title "Adam + L2 vs AdamW"
 }
 
