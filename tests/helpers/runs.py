@@ -72,27 +72,18 @@ def run_main(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     before = process_state.take()
     compose_session = GlobalHydra.instance().hydra  # a test's own compose API, set aside
     GlobalHydra.instance().clear()
-    out, err = io.StringIO(), io.StringIO()
     os.chdir(cwd)
     sys.argv[:] = ["wdbench", *args]
     os.environ["HYDRA_FULL_ERROR"] = "0"
-    code = 0
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                cli.main()
-            except SystemExit as stop:
-                code = exit_status(stop.code, err)
-            except Exception:  # noqa: BLE001 - as a process would: traceback on stderr, 1
-                traceback.print_exc(file=err)
-                code = 1
+        code, out, err = call_as_process(cli.main)
     finally:
         stop_launcher_workers()
         process_state.restore(before)
         GlobalHydra.instance().clear()
         if compose_session is not None:
             GlobalHydra.instance().initialize(compose_session)
-    return subprocess.CompletedProcess(["wdbench", *args], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess(["wdbench", *args], code, out, err)
 
 
 def run_script(script: Path, args: list[str], cwd: Path | None = None
@@ -103,25 +94,32 @@ def run_script(script: Path, args: list[str], cwd: Path | None = None
     as run_main's is; a test about the process itself keeps subprocess."""
     before = process_state.take()
     path = list(sys.path)
-    out, err = io.StringIO(), io.StringIO()
     if cwd is not None:
         os.chdir(cwd)
     sys.argv[:] = [str(script), *args]
     sys.path.insert(0, str(script.parent))
-    code = 0
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                runpy.run_path(str(script), run_name="__main__")
-            except SystemExit as stop:
-                code = exit_status(stop.code, err)
-            except Exception:  # noqa: BLE001 - as a process would: traceback on stderr, 1
-                traceback.print_exc(file=err)
-                code = 1
+        code, out, err = call_as_process(lambda: runpy.run_path(str(script), run_name="__main__"))
     finally:
         sys.path[:] = path
         process_state.restore(before)
-    return subprocess.CompletedProcess([str(script), *args], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess([str(script), *args], code, out, err)
+
+
+def call_as_process(entry) -> tuple[int, str, str]:
+    """Call `entry()` as a process runs its main: stdout and stderr captured, `sys.exit(code)`
+    giving the exit status, an uncaught exception a traceback on stderr and status 1."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            entry()
+        except SystemExit as stop:
+            code = exit_status(stop.code, err)
+        except Exception:  # noqa: BLE001 - as a process would: traceback on stderr, 1
+            traceback.print_exc(file=err)
+            code = 1
+    return code, out.getvalue(), err.getvalue()
 
 
 def exit_status(code, err: io.StringIO) -> int:
