@@ -72,7 +72,7 @@ result_3() {  # every regulariser at its validation-tuned strength, same MLP tas
   # cautious decay (decoupled, on the coordinates where update and weight share a sign) around
   # its optimum, which lies near decoupled's
   sweep 3_every_regularizer/cautious +experiment=lambda_grid_mlp regularizer=cautious \
-    regularizer.strength=0.1,0.3,1,3,10 $PAR
+    regularizer.strength=0,0.1,0.3,1,3,10 $PAR
   report 3_every_regularizer "$OUT"/3_every_regularizer/* --knob regularizer.strength \
     --knob regularizer.radius --title "Every regulariser at its validation-tuned strength"
 }
