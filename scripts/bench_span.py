@@ -13,6 +13,7 @@ for any size, as `metrics.span_rows=null` would build it.
 
 import argparse
 import statistics
+import sys
 import time
 
 import bench_loops as loops
@@ -44,8 +45,9 @@ def main() -> None:
     builds = [seconds(lambda: InputSpan(x)) for _ in range(2)]
     span = InputSpan(x)
     worst = InputSpan(torch.randn(392, 784))  # rank 392: the largest projection of 784 inputs
-    print(f"{len(x)} images x {x.shape[1]} features, rank {span.rank}; threads {args.threads}")
-    print(f"basis, once per run: {min(builds):.3f} s (best of 2)")
+    print(f"Command: `python scripts/bench_span.py {' '.join(sys.argv[1:])}`".rstrip() + "\n")
+    print(f"{len(x)} images x {x.shape[1]} features, rank {span.rank}; threads {args.threads}; "
+          f"the basis, once per run: {min(builds):.3f} s (best of 2)\n")
     print("| model | batch | plain epoch (s) | split (ms) | split / epoch | worst-case split (ms) "
           "| worst / epoch |")
     print("|---|---|---|---|---|---|---|")

@@ -72,7 +72,7 @@ def main() -> None:
     seq, stk = min(sequential) / member_epochs, min(stacked) / member_epochs
     plain_seq, plain_stk = min(plain_sequential) / member_epochs, min(plain_stacked) / member_epochs
     print(f"\n## Stacked grid vs sequential runs (M = {args.members})\n")
-    print(f"Command: `python scripts/bench_stacked.py {' '.join(sys.argv[1:])}`".rstrip())
+    print(f"Command: `python scripts/bench_stacked.py {' '.join(sys.argv[1:])}`".rstrip() + "\n")
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{args.threads} threads; load average {os.getloadavg()[0]:.2f}\n")
     task = ("lambda_grid_mlp " + " ".join(args.extra)).strip()

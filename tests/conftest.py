@@ -8,10 +8,22 @@ first; CI draws SEED from the commit."""
 import os
 
 import pytest
+import torch
 
 from tests.helpers import process_state
 from tests.helpers.order import shuffled
 from tests.helpers.runs import FASHION_MISSING, FASHION_PRESENT
+
+
+def pytest_configure(config):
+    """Under `pytest -n N` the N workers share the cores: each run and each process a test
+    starts gets its share of threads (threads: null follows OMP_NUM_THREADS), as joblib's
+    workers do; two processes each using every core would oversubscribe them."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    if workers > 1 and "OMP_NUM_THREADS" not in os.environ:
+        share = max(len(os.sched_getaffinity(0)) // workers, 1)
+        os.environ["OMP_NUM_THREADS"] = str(share)
+        torch.set_num_threads(share)
 
 
 def pytest_addoption(parser):

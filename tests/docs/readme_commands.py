@@ -101,10 +101,9 @@ RUN_BY = {
     "python -m pytest tests/science/test_equilibrium.py": (
         "tests/science/test_equilibrium.py::test_sgd_momentum_reaches_spherical_motion_equilibrium",
         "tests/science/test_equilibrium.py::test_adamw_reaches_rotational_equilibrium"),
-    "python scripts/bench_stacked.py": ("tests/integration/test_scripts.py::test_bench_stacked_quick",),
-    "python scripts/bench_stacked.py --quick": ("tests/integration/test_scripts.py::test_bench_stacked_quick",),
-    "python scripts/benchmark.py --quick": (
-        "tests/integration/test_performance.py::test_benchmark_quickest_mode_measures_every_target",),
-    "python scripts/benchmark.py": (
-        "tests/integration/test_performance.py::test_benchmark_quickest_mode_measures_every_target",),
+    "python scripts/bench_stacked.py": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
+    "python scripts/bench_stacked.py --quick": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
+    "python scripts/benchmark.py --quick": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
+    "python scripts/benchmark.py": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
+    "bash scripts/performance.sh": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
 }
