@@ -13,6 +13,8 @@ lacks (a GPU, several GPUs or nodes) is marked where it is shown, with a comment
 CI_SCRIPT = ".ci/run"
 SHRUNK = "tests/docs/test_readme_commands.py::test_readme_command_runs_shrunk"
 CLI = "tests/integration/test_cli.py::"
+PERFORMANCE = ("tests/integration/test_performance_script.py::"
+               "test_performance_script_writes_every_section_quick")
 FIRST_STEPS = "tests/docs/test_readme_first_steps.py::test_first_steps_run_as_printed_in_a_plain_shell"
 
 RUN_BY = {
@@ -101,9 +103,9 @@ RUN_BY = {
     "python -m pytest tests/science/test_equilibrium.py": (
         "tests/science/test_equilibrium.py::test_sgd_momentum_reaches_spherical_motion_equilibrium",
         "tests/science/test_equilibrium.py::test_adamw_reaches_rotational_equilibrium"),
-    "python scripts/bench_stacked.py": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
-    "python scripts/bench_stacked.py --quick": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
-    "python scripts/benchmark.py --quick": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
-    "python scripts/benchmark.py": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
-    "bash scripts/performance.sh": ("tests/integration/test_scripts.py::test_performance_script_writes_every_section_quick",),
+    "python scripts/bench_stacked.py": (PERFORMANCE,),
+    "python scripts/bench_stacked.py --quick": (PERFORMANCE,),
+    "python scripts/benchmark.py --quick": (PERFORMANCE,),
+    "python scripts/benchmark.py": (PERFORMANCE,),
+    "bash scripts/performance.sh": (PERFORMANCE,),
 }

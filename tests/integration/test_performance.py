@@ -1,5 +1,5 @@
 """The performance work: the data is held once, the evaluation pass can be thinned out (the
-benchmark scripts run in tests/integration/test_scripts.py). Nothing here asserts on a timing."""
+benchmark scripts run in tests/integration/test_performance_script.py). Nothing here asserts on a timing."""
 
 
 import pytest
