@@ -32,9 +32,11 @@ trap 'rm -f "$body"' EXIT
 
 section() {  # section TITLE INTRO SCRIPT ARGS...: the script's stdout under a heading
   local title=$1 intro=$2; shift 2
+  local begun=$SECONDS
   echo "[performance] $title: $PY $*" >&2
   printf '\n## %s\n\n%s\n\n' "$title" "$intro" >> "$body"
   $PY "$@" | sed 's/^## /### /' >> "$body"
+  echo "[performance] $title: done in $((SECONDS - begun)) s" >&2
 }
 
 section "wdbench against a plain loop and a DataLoader pipeline" \
