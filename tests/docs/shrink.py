@@ -17,7 +17,7 @@ CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 # What makes a README command small: one epoch on 200 images; kept last, so they win.
 SMALLER = ["trainer.max_epochs=1", "data.train_size=200", "data.val_size=100", "threads=1",
-           "metrics.eval_rows=200"]
+           "metrics.eval_rows=200", "metrics.figure=false"]
 OPTUNA_TRIALS = "hydra.sweeper.n_trials=2"
 # Values each swept list keeps: 1, or 2 where a report compares grid points (a best λ per n, a
 # plane of two knobs).
