@@ -59,7 +59,8 @@ def threads_a_job_gets(tmp: Path) -> None:
     started = [subprocess.Popen([sys.executable, "-m", "wdbench", *args, f"{dir_key}={out}"],
                                 env=env, stdout=subprocess.DEVNULL)
                for (args, dir_key), out in zip(commands.values(), outs)]
-    if any([process.wait() for process in started]):
+    statuses = [process.wait() for process in started]  # every one waited for, not the first
+    if any(statuses):
         raise SystemExit("a threads run failed: its wdbench.log says why")
     for (name, (args, _)), out in zip(commands.items(), outs):
         threads = [json.loads(path.read_text())["threads"]
