@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tests.helpers import process_state
-from tests.helpers.order import shuffled
+from tests.helpers.order import shuffled, slow_modules_first
 from tests.helpers.runs import FASHION_MISSING, FASHION_PRESENT
 
 
@@ -36,10 +36,15 @@ def pytest_report_header(config):
     return None if seed is None else f"test order shuffled: --shuffle {seed}"
 
 
+def module_of(item) -> str:
+    return item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(config, items):
     seed = config.getoption("shuffle")
     if seed is not None:
-        items[:] = shuffled(items, seed, module_of=lambda item: item.nodeid.split("::")[0])
+        items[:] = shuffled(items, seed, module_of=module_of)
+    items[:] = slow_modules_first(items, module_of=module_of)
 
 
 @pytest.fixture(scope="module", autouse=True)

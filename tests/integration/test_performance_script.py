@@ -13,6 +13,7 @@ from tests.helpers.runs import REPO
 from tests.helpers.warm_python import python_command
 
 
+@pytest.mark.slow
 def test_performance_script_writes_every_section_quick(tmp_path, needs_fashion_mnist, warm_env):
     """`QUICK=1 bash scripts/performance.sh OUT`: every benchmark script at its smallest, its
     output under its heading, each measured target in the benchmark's JSON."""

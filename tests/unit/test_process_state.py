@@ -1,5 +1,6 @@
 """What tests leave in the process is put back (tests/helpers/process_state.py, applied to
-every test by conftest.py), and `--shuffle SEED`'s order (tests/helpers/order.py)."""
+every test by conftest.py), and the tests' order (tests/helpers/order.py): `--shuffle SEED`'s,
+then the modules with a slow test first."""
 
 import gc
 import itertools
@@ -12,7 +13,7 @@ import torch
 from hydra import initialize_config_dir
 
 from tests.helpers import process_state
-from tests.helpers.order import shuffled
+from tests.helpers.order import shuffled, slow_modules_first
 from tests.helpers.runs import REPO, run_config
 
 
@@ -62,3 +63,25 @@ def test_shuffle_keeps_modules_together_and_depends_on_the_seed_alone():
     assert sum(a != b for a, b in itertools.pairwise(modules)) == 5  # each module in one run
     assert modules != sorted(modules)
     assert all(order[i:i + 5] != sorted(order[i:i + 5]) for i in range(0, 30, 5))
+
+
+class Collected:
+    """As much of a pytest item as the order reads: its node id and its slow marker."""
+
+    def __init__(self, nodeid: str, slow: bool):
+        self.nodeid, self.slow = nodeid, slow
+
+    def get_closest_marker(self, name: str):
+        return object() if name == "slow" and self.slow else None
+
+
+def test_modules_with_a_slow_test_go_first_then_the_larger_ones():
+    sizes = {"a": 1, "b": 3, "c": 2, "d": 1, "e": 2}
+    items = [Collected(f"tests/test_{m}.py::test_{t}", slow=(m in "de" and t == 0))
+             for m, count in sizes.items() for t in range(count)]
+    order = [item.nodeid for item in slow_modules_first(items, lambda item: module(item.nodeid))]
+    assert order == ["tests/test_d.py::test_0", "tests/test_e.py::test_0",
+                     "tests/test_e.py::test_1", "tests/test_b.py::test_0",
+                     "tests/test_b.py::test_1", "tests/test_b.py::test_2",
+                     "tests/test_c.py::test_0", "tests/test_c.py::test_1",
+                     "tests/test_a.py::test_0"]
