@@ -61,7 +61,7 @@ def threads_a_job_gets(tmp: Path) -> None:
                for (args, dir_key), out in zip(commands.values(), outs)]
     statuses = [process.wait() for process in started]  # every one waited for, not the first
     if any(statuses):
-        raise SystemExit("a threads run failed: its wdbench.log says why")
+        raise SystemExit("a threads run failed: its error is printed above")
     for (name, (args, _)), out in zip(commands.items(), outs):
         threads = [json.loads(path.read_text())["threads"]
                    for path in sorted(out.rglob("summary.json"))]

@@ -1,6 +1,7 @@
 """The order of the collected tests: seeded for `pytest --shuffle SEED`, long modules first."""
 
 import random
+from collections import Counter
 
 
 def shuffled(items: list, seed: int, module_of) -> list:
@@ -22,9 +23,7 @@ def slow_modules_first(items: list, module_of) -> list:
     those with more tests first. Each worker of `pytest -n N --dist loadfile` takes the next
     whole module when it is free: with the long ones taken first, the short ones even out the
     workers at the end."""
-    sizes: dict[str, int] = {}
-    for item in items:
-        sizes[module_of(item)] = sizes.get(module_of(item), 0) + 1
+    sizes = Counter(module_of(item) for item in items)
     slow = {module_of(item) for item in items if item.get_closest_marker("slow")}
     # a stable sort: the order among equals is the one the items had
     return sorted(items, key=lambda item: (0, 0) if module_of(item) in slow
