@@ -8,12 +8,18 @@ from hydra.core.utils import JobStatus
 
 from wdbench.internals import basic_launcher
 from wdbench.stacked.sweep import train_stacks
+from wdbench.sweep.compose_once import compose_once
 from wdbench.training.job import Job
 
 
 class StackingLauncher(basic_launcher()):
+    def setup(self, *, hydra_context, task_function, config):
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        self.composed = compose_once(hydra_context)  # the sweeper's check composes each job
+
     def launch(self, job_overrides, initial_job_idx):
-        returns = super().launch(job_overrides, initial_job_idx)
+        with self.composed.launching():
+            returns = super().launch(job_overrides, initial_job_idx)
         collected = [r for r in returns
                      if r.status == JobStatus.COMPLETED and isinstance(r.return_value, Job)]
         if collected:
