@@ -34,7 +34,10 @@ def use_own_settings(cfg: DictConfig, overrides: list[str], choices) -> list[str
     swapped = [g for g in groups if g in typed and choices.get(g) != base.get(g)]
     if not swapped:
         return []
-    own = options_alone(tuple((g, choices[g]) for g in groups if choices.get(g) is not None))
+    # the swapped options, and data and model, whose pair picks the tuning file: what else
+    # the options alone compose to is not read
+    asked = [g for g in groups if g in swapped or g in ("data", "model")]
+    own = options_alone(tuple((g, choices[g]) for g in asked if choices.get(g) is not None))
     with open_dict(cfg):
         for group in swapped:
             node = OmegaConf.create(own[group])
