@@ -47,7 +47,7 @@ def run_nodes(tmp_path, args: list[str]) -> list[tuple[int, str]]:
 @pytest.mark.slow
 def test_two_nodes_equal_one_process_with_twice_the_batch(tmp_path):
     """Ground truth as in test_ddp.py: two ranks of 10 rows each take the steps of one process
-    with batches of 20 (tolerance 1e-5: float32 sums in another order over 3,000 steps of a
+    with batches of 20 (tolerance 1e-5: float32 sums in another order over 1,000 steps of a
     contracting linear regression). Node 1 writes nothing: the directory holds one run's files."""
     (rank0, err0), (rank1, err1) = run_nodes(tmp_path, [*SYNTHETIC, "hydra.run.dir=runs/two"])
     assert (rank0, rank1) == (0, 0), err0 + err1
