@@ -68,3 +68,14 @@ def test_a_checked_config_is_handed_out_once_and_only_inside_a_launch():
     assert loader.load_sweep_config(master, ["a=1"])["number"] == 5
     assert loader.load_sweep_config(object(), ["a=1"])["number"] == 6  # another master config
     assert loader.other == "the loader's own attribute"
+
+
+def test_beyond_its_limit_a_job_is_composed_again_at_launch():
+    """A sweep of many jobs keeps at most `keep_at_most` configs; the others compose twice."""
+    loader = ComposedOnce(Loader(), keep_at_most=2)
+    master = object()
+    checked = [loader.load_sweep_config(master, [f"a={i}"]) for i in range(3)]
+    with loader.launching():
+        launched = [loader.load_sweep_config(master, [f"a={i}"]) for i in range(3)]
+    assert launched[:2] == checked[:2] and launched[2] is not checked[2]
+    assert loader.loader.composed == 4

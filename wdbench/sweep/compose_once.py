@@ -6,6 +6,10 @@ config loader keeps what the check composed and hands each config, once, to the 
 from collections import defaultdict
 from contextlib import contextmanager
 
+# Configs kept at most (mlp_l2's composed config, Hydra's node included, holds about
+# 140 KB): a sweep's jobs beyond these are composed again at launch, as without keeping.
+KEEP_AT_MOST = 256
+
 
 class ComposedOnce:
     """The sweep's config loader, whose `load_sweep_config` keeps what the sweeper's check
@@ -13,8 +17,9 @@ class ComposedOnce:
     again. A launcher changes the config it runs, so each kept config is handed out once, and
     what a batch left over goes at the end of its launch. Everything else is the loader's."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, keep_at_most: int = KEEP_AT_MOST):
         self.loader = loader
+        self.keep_at_most = keep_at_most
         self.kept: dict[tuple, list] = defaultdict(list)
         self.in_launch = False
 
@@ -26,7 +31,7 @@ class ComposedOnce:
         if self.in_launch and self.kept.get(key):
             return self.kept[key].pop(0)
         config = self.loader.load_sweep_config(master_config, list(sweep_overrides))
-        if not self.in_launch:
+        if not self.in_launch and sum(map(len, self.kept.values())) < self.keep_at_most:
             self.kept[key].append(config)
         return config
 
