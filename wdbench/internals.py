@@ -65,3 +65,12 @@ def strategy_timeout(strategy) -> float | None:
     if getattr(strategy, "_timeout", None) is None:
         return None
     return strategy._timeout.total_seconds()
+
+
+def overrides_dirname(overrides: list, config) -> str:
+    """`hydra.job.override_dirname` as Hydra's config loader writes it for a job's parsed
+    overrides (the application's, not Hydra's), under `hydra.job.config.override_dirname`."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+
+    return get_overrides_dirname(overrides=overrides, exclude_keys=list(config.exclude_keys),
+                                 item_sep=config.item_sep, kv_sep=config.kv_sep)

@@ -5,11 +5,16 @@ from wdbench.sweep.compose_once import ComposedOnce
 
 
 class Loader:
-    """A config loader that makes a new object at each composition, and counts them."""
+    """A config loader that makes a new object at each composition, and counts them. Its
+    overrides pick config groups (`a`, `b`), so that no job's config is derived from another's
+    (tests/integration/test_compose_once.py derives them)."""
 
     def __init__(self):
         self.composed = 0
         self.other = "the loader's own attribute"
+
+    def list_groups(self, parent_name):
+        return ["a", "b"] if parent_name == "" else []
 
     def load_sweep_config(self, master_config, sweep_overrides):
         self.composed += 1

@@ -22,6 +22,7 @@ from wdbench.internals import (
     count_optimizer_steps,
     event_file_writer,
     full_key,
+    overrides_dirname,
     strategy_timeout,
     subtract_tensors,
     sweep_cross_product,
@@ -86,6 +87,14 @@ def test_the_basic_sweepers_cross_product_keeps_fixed_values_in_every_job():
     jobs = sweep_cross_product(overrides)
     assert len(jobs) == 6
     assert sorted(jobs) == sorted([f"a={a}", "b=x", f"c={c}"] for a in (1, 2) for c in (3, 4, 5))
+
+
+def test_overrides_dirname_is_hydras_sorted_and_filtered_join():
+    """Hydra's rule: the lines sorted, the excluded keys left out, joined by item_sep, each `=`
+    replaced by kv_sep."""
+    overrides = OverridesParser.create().parse_overrides(["seed=1", "experiment=x", "a.b=2"])
+    config = OmegaConf.create({"kv_sep": ":", "item_sep": "/", "exclude_keys": ["experiment"]})
+    assert overrides_dirname(overrides, config) == "a.b:2/seed:1"
 
 
 def test_the_basic_launcher_is_a_launcher_with_its_launch():

@@ -96,9 +96,11 @@ def read_checked(files: tuple) -> dict[str, torch.Tensor]:
     return arrays
 
 
+@functools.lru_cache(maxsize=1)
 def pixel_stats(images: torch.Tensor) -> tuple[float, float]:
     """Mean and std of the whole training pool in [0, 1] units, from a 256-bin histogram so no
-    float copy of the pool is made. Fixed across subsets, so every run standardises alike."""
+    float copy of the pool is made. Fixed across subsets, so every run standardises alike; once
+    per process, keyed by the pool itself (the tensor read_checked holds, by identity)."""
     counts = torch.bincount(images.flatten(), minlength=256).double()
     values = torch.arange(256, dtype=torch.float64) / 255
     mean = (counts * values).sum() / counts.sum()
